@@ -1,0 +1,55 @@
+# Lianhu 联户 — the two commands in the README's Quick start are `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# Browser and test runs keep their droppings inside the project (see ../shared/ENVIRONMENT.md).
+TEST_ENV := HOME=$(CURDIR)/.tmp/home TMPDIR=$(CURDIR)/.tmp/tmp PYTHONDONTWRITEBYTECODE=1
+export LIANHU_DATABASE_URL ?= sqlite+aiosqlite:///$(CURDIR)/var/lianhu.sqlite3
+
+.PHONY: run test install system-deps lint test-sync test-server test-js test-e2e bench vectors clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)
+
+## make run: set up, migrate, load demo data into an empty database, serve at http://localhost:8000
+run: $(INSTALLED)
+	$(BIN)/lianhu db upgrade
+	$(BIN)/lianhu demo load --if-empty
+	$(BIN)/lianhu serve --demo-code --host 0.0.0.0 --port 8000
+
+## make test: everything — lint, types, sync properties, server on SQLite and PostgreSQL, JS twin, browser
+test: $(INSTALLED) system-deps lint test-js test-python test-e2e
+
+system-deps:
+	scripts/ensure-system-deps
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test-js:
+	node --test tests/js/
+
+test-python: $(INSTALLED)
+	@mkdir -p .tmp/home .tmp/tmp
+	$(TEST_ENV) $(BIN)/pytest -p no:cacheprovider
+
+test-e2e: $(INSTALLED)
+	@mkdir -p .tmp/home .tmp/tmp
+	$(TEST_ENV) $(BIN)/pytest -p no:cacheprovider -c e2e/pytest.ini e2e
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench
+
+vectors: $(INSTALLED)
+	$(BIN)/python -m sync.vectors.generate
+
+clean:
+	rm -rf .tmp .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Lianhu 联户 server: storage, sync API, device sessions and the PWA host."""

@@ -1,0 +1,1 @@
+"""Who is calling: device tokens, enrollment codes and the authenticated principal."""

@@ -1,0 +1,224 @@
+"""The admin command line, ``lianhu``. Every command reads its database from ``LIANHU_DATABASE_URL``.
+
+::
+
+    lianhu db upgrade                      create or migrate the database
+    lianhu demo load [--if-empty]          load the demo street, grids, households and members
+    lianhu grid list                       grids with their community and household count
+    lianhu member add --name N --grid ID   create a member assigned to one or more grids
+    lianhu code create --member ID         a one-time enrollment code for a member's device
+    lianhu device revoke ID                end a device's session for good
+    lianhu serve [--demo-code]             serve the app (and print a code for the first demo member)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from server import migrate
+from server.db import Store
+from server.models import Device, Member
+from server.services import demo
+from server.services.enrollment import create_enrollment_code
+from server.services.members import UnknownGridError, add_member, list_grids
+from server.settings import Settings
+
+__all__ = ["main"]
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, ensure_ascii=False) if args.json else text)
+
+
+async def _with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) -> int:
+    store = Store(settings.database_url)
+    try:
+        return await work(store)
+    finally:
+        await store.dispose()
+
+
+async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    await migrate.upgrade(settings.database_url)
+    print(f"database is up to date: {settings.database_url}")
+    return 0
+
+
+async def _demo_load(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        async with store.write() as session:
+            if not await demo.is_empty(session):
+                if args.if_empty:
+                    _emit(args, {"loaded": False}, "database already has data; demo not loaded")
+                    return 0
+                print("error: the database already has data; use --if-empty to skip", file=sys.stderr)
+                return 1
+            summary = await demo.load_demo(session)
+        _emit(
+            args,
+            {"loaded": True, **summary.__dict__},
+            f"demo loaded: {summary.grids} grids, {summary.households} households, {summary.members} members",
+        )
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _grid_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        async with store.read() as session:
+            grids = await list_grids(session)
+        text = "\n".join(f"{g['id']:>4}  {g['community']} {g['name']}  ({g['households']} 户)" for g in grids)
+        _emit(args, grids, text or "no grids")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _member_add(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        try:
+            async with store.write() as session:
+                member = await add_member(
+                    session, name=args.name, grid_ids=args.grid, role=args.role, phone=args.phone
+                )
+                data = {"id": member.id, "name": member.name}
+        except (UnknownGridError, ValueError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        _emit(args, data, f"member {data['id']} {data['name']} created")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _issue_code(store: Store, settings: Settings, member_id: int) -> tuple[str, datetime]:
+    async with store.write() as session:
+        return await create_enrollment_code(
+            session,
+            member_id=member_id,
+            ttl=timedelta(hours=settings.enrollment_ttl_hours),
+            now=datetime.now(UTC),
+        )
+
+
+async def _code_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        try:
+            code, expires_at = await _issue_code(store, settings, args.member)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        _emit(
+            args,
+            {"code": code, "expires_at": expires_at.isoformat()},
+            f"{code}  (valid until {expires_at:%Y-%m-%d %H:%M} UTC)",
+        )
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _device_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        async with store.write() as session:
+            device = await session.get(Device, args.device)
+            if device is None:
+                print(f"error: no device {args.device!r}", file=sys.stderr)
+                return 1
+            device.revoked_at = device.revoked_at or datetime.now(UTC)
+        print(f"device {args.device} revoked")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _demo_code(settings: Settings) -> tuple[str, str] | None:
+    async def work(store: Store) -> int:
+        async with store.read() as session:
+            member = await session.scalar(select(Member).where(Member.active).order_by(Member.id).limit(1))
+        if member is None:
+            return 0
+        code, _ = await _issue_code(store, settings, member.id)
+        found.append((code, member.name))
+        return 0
+
+    found: list[tuple[str, str]] = []
+    await _with_store(settings, work)
+    return found[0] if found else None
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    url = f"http://localhost:{args.port}/"
+    print(f"\n  联户 Lianhu is running at {url}")
+    if args.demo_code:
+        demo_code = asyncio.run(_demo_code(settings))
+        if demo_code:
+            code, name = demo_code
+            print(f"  One-time enrollment code for demo member {name}: {code}")
+            print(f"  Open on a phone or in a browser: {url}#enroll={code}\n")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lianhu", description="Lianhu 联户 admin commands")
+    sub = parser.add_subparsers(dest="group", required=True)
+
+    def command(group: str, name: str | None, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        if name is None:
+            cmd = sub.add_parser(group, help=help_text)
+        else:
+            group_parser = sub.choices.get(group) or sub.add_parser(group, help=f"{group} commands")
+            if not hasattr(group_parser, "_lianhu_sub"):
+                group_parser._lianhu_sub = group_parser.add_subparsers(dest="command", required=True)  # type: ignore[attr-defined]
+            cmd = group_parser._lianhu_sub.add_parser(name, help=help_text)  # type: ignore[attr-defined]
+        cmd.set_defaults(handler=handler)
+        cmd.add_argument("--json", action="store_true", help="print machine-readable JSON")
+        return cmd
+
+    command("db", "upgrade", _db_upgrade, "create or migrate the database")
+    load = command("demo", "load", _demo_load, "load demo data")
+    load.add_argument("--if-empty", action="store_true", help="do nothing if the database has data")
+    command("grid", "list", _grid_list, "list grids")
+    member = command("member", "add", _member_add, "create a member")
+    member.add_argument("--name", required=True)
+    member.add_argument("--grid", type=int, action="append", required=True, help="grid id (repeatable)")
+    member.add_argument("--role", default="member")
+    member.add_argument("--phone")
+    code = command("code", "create", _code_create, "create a one-time enrollment code")
+    code.add_argument("--member", type=int, required=True)
+    revoke = command("device", "revoke", _device_revoke, "revoke a device")
+    revoke.add_argument("device")
+    serve = command("serve", None, _serve, "serve the app with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo-code", action="store_true", help="print an enrollment code for a demo member")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    handler = args.handler
+    if asyncio.iscoroutinefunction(handler):
+        result: int = asyncio.run(handler(args, settings))
+        return result
+    sync_result: int = handler(args, settings)
+    return sync_result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

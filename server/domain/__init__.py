@@ -1,0 +1,1 @@
+"""Domain rules that are not storage: record types and their field rules."""

@@ -1,0 +1,39 @@
+"""The area tree 街道 street → 社区 community → 网格 grid (micro-grids and buildings come later)."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base
+
+
+class AreaLevel(enum.StrEnum):
+    STREET = "street"  # 街道
+    COMMUNITY = "community"  # 社区
+    GRID = "grid"  # 网格
+
+
+class Area(Base):
+    """One node of the area tree. A member's scope is a set of these."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    level: Mapped[AreaLevel] = mapped_column(
+        Enum(
+            AreaLevel,
+            name="area_level",
+            native_enum=False,
+            length=16,
+            validate_strings=True,
+            values_callable=lambda levels: [level.value for level in levels],
+        )
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+
+    parent: Mapped[Area | None] = relationship(remote_side=[id], lazy="raise")

@@ -1,0 +1,53 @@
+"""The sync store: the append-only op log and the materialized state of every record.
+
+``ops`` is the source of truth; ``records`` is derived from it (``sync.apply_op`` over the record's ops)
+and kept in the same transaction, so reads never have to replay the log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.models.base import Base, BigIntegerPK, UtcDateTime, utcnow
+
+
+class OpRow(Base):
+    """One accepted op. ``seq`` is the server sequence the pull cursor walks."""
+
+    __tablename__ = "ops"
+
+    seq: Mapped[int] = mapped_column(BigIntegerPK, primary_key=True, autoincrement=True)
+    op_id: Mapped[str] = mapped_column(String(36), unique=True)
+    record_id: Mapped[str] = mapped_column(String(36), index=True)
+    record_type: Mapped[str] = mapped_column(String(32))
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    clock: Mapped[str] = mapped_column(String(21))
+    replica: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)  # canonical JSON of the op as the client sent it
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of body: same id + other digest = op_conflict
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_ops_grid_seq", "grid_id", "seq"),)
+
+
+class RecordRow(Base):
+    """Current merged state of one record (JSON in the shape of docs/sync-protocol.md §3.3)."""
+
+    __tablename__ = "records"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    state: Mapped[str] = mapped_column(Text)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_seq: Mapped[int] = mapped_column(BigInteger)
+    updated_seq: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,49 @@
+"""``/api/sync/push`` and ``/api/sync/pull`` (docs/sync-protocol.md §4–5)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from server.errors import BadRequest, PayloadTooLarge
+from server.routes.common import api_response, current_principal, now_ms, read_json, settings_of, store_of
+from server.services.pull import decode_cursor, parse_limit, pull_ops
+from server.services.push import PushLimits, push_ops
+
+
+async def push(request: Request) -> JSONResponse:
+    principal = await current_principal(request)
+    settings = settings_of(request)
+    payload = await read_json(request)
+    if not isinstance(payload, dict) or not isinstance(payload.get("ops"), list):
+        raise BadRequest("invalid_request", 'expected a JSON object {"ops": [...]}', "请求应包含 ops 列表")
+    raw_ops = payload["ops"]
+    if len(raw_ops) > settings.max_batch_ops:
+        raise PayloadTooLarge(
+            "too_many_ops",
+            f"{len(raw_ops)} ops in one push; the limit is {settings.max_batch_ops}",
+            "单次提交的数据过多",
+        )
+    limits = PushLimits(
+        max_op_bytes=settings.max_op_bytes, max_clock_ahead_ms=settings.max_clock_ahead_seconds * 1000
+    )
+    async with store_of(request).write() as session:
+        results = await push_ops(session, principal, raw_ops, limits=limits, now_ms=now_ms())
+    # Leaving the `write()` block committed the transaction: only now is it safe to answer.
+    return api_response({"results": [result.to_json() for result in results]})
+
+
+async def pull(request: Request) -> JSONResponse:
+    principal = await current_principal(request)
+    after = decode_cursor(request.query_params.get("after"))
+    limit = parse_limit(request.query_params.get("limit"))
+    async with store_of(request).read() as session:
+        page = await pull_ops(session, principal, after=after, limit=limit)
+    return api_response({"ops": page.ops, "cursor": page.cursor, "more": page.more})
+
+
+routes = [
+    Route("/api/sync/push", push, methods=["POST"]),
+    Route("/api/sync/pull", pull, methods=["GET"]),
+]

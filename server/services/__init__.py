@@ -1,0 +1,1 @@
+"""Domain operations on a database session. They never see a Request; routes call them."""

@@ -1,0 +1,67 @@
+"""Reading records: the materialized state and the full history of writes (who, when, which device)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth.principal import Principal
+from server.errors import NotFound
+from server.models import Member, OpRow, RecordRow
+from sync import RecordState, canonical_json, state_from_json, state_to_json
+
+__all__ = ["get_record", "load_state", "op_json", "record_history", "store_state"]
+
+
+def load_state(row: RecordRow) -> RecordState:
+    return state_from_json(json.loads(row.state))
+
+
+def store_state(row: RecordRow, state: RecordState, seq: int) -> None:
+    """Write ``state`` into ``row`` as canonical JSON and note the last op's sequence number."""
+    as_json = state_to_json(state)
+    row.state = canonical_json(as_json)
+    deleted = as_json.get("deleted")
+    row.deleted = isinstance(deleted, dict) and deleted.get("value") is True
+    row.updated_seq = seq
+
+
+def op_json(row: OpRow) -> dict[str, Any]:
+    """An op as clients see it: what was pushed, plus the author the server attached."""
+    body: dict[str, Any] = json.loads(row.body)
+    body["author"] = row.author_id
+    return body
+
+
+async def _visible_record(session: AsyncSession, principal: Principal, record_id: str) -> RecordRow:
+    row = await session.get(RecordRow, record_id)
+    # Not told apart from "does not exist": the caller learns nothing about records outside their scope.
+    if row is None or row.grid_id not in principal.grid_ids:
+        raise NotFound(f"no record {record_id!r} in your grids")
+    return row
+
+
+async def get_record(session: AsyncSession, principal: Principal, record_id: str) -> dict[str, Any]:
+    row = await _visible_record(session, principal, record_id)
+    return {"record": json.loads(row.state)}
+
+
+async def record_history(session: AsyncSession, principal: Principal, record_id: str) -> dict[str, Any]:
+    """Every op of the record in merge order, with author name and arrival time, next to the state."""
+    row = await _visible_record(session, principal, record_id)
+    result = await session.execute(
+        select(OpRow, Member.name)
+        .join(Member, Member.id == OpRow.author_id)
+        .where(OpRow.record_id == record_id)
+        .order_by(OpRow.clock, OpRow.replica, OpRow.op_id)
+    )
+    ops = []
+    for op_row, author_name in result:
+        op = op_json(op_row)
+        op["author_name"] = author_name
+        op["received_at"] = op_row.received_at.isoformat()
+        ops.append(op)
+    return {"record": json.loads(row.state), "ops": ops}

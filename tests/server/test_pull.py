@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import Any
 
 import httpx
@@ -108,14 +109,18 @@ async def test_a_puller_racing_concurrent_pushes_never_skips_an_op(
         transport = httpx.ASGITransport(app=second)
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as other:
             work = [(http, phone, [phone.op(household=world.households_a[n % 3]) for n in range(5)])
-                    for http, phone in [(client, world.alice), (other, world.bob)] * 10]  # fmt: skip
-            pushes = asyncio.ensure_future(
-                asyncio.gather(*(push(http, phone, ops) for http, phone, ops in work))
-            )
+                    for http, phone in [(client, world.alice), (other, world.bob)] * 20]  # fmt: skip
+            rng = random.Random(7)
+
+            async def push_later(http: httpx.AsyncClient, phone: Phone, ops: list[Any]) -> None:
+                await asyncio.sleep(rng.random() * 0.3)  # spread the commits so the reader runs between them
+                await push(http, phone, ops)
+
+            pushes = asyncio.ensure_future(asyncio.gather(*(push_later(*job) for job in work)))
             seen: list[str] = []
             cursor = ""
             while not pushes.done():
-                ops, cursor = await pull_all(client, world.alice, after=cursor, limit=7)
+                ops, cursor = await pull_all(client, world.alice, after=cursor, limit=50)
                 seen.extend(op["id"] for op in ops)
                 await asyncio.sleep(0)
             await pushes

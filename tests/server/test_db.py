@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+
+from server.db import Store
+from server.settings import Settings
+
+
+async def test_a_second_writer_waits_until_the_first_has_committed(settings: Settings) -> None:
+    """Writers are serialized even across processes (two stores here): the basis of the gap-free cursor."""
+    first, second = Store(settings.database_url), Store(settings.database_url)
+    second_started = asyncio.Event()
+
+    async def second_writer() -> None:
+        async with second.write() as session:
+            await session.execute(text("SELECT 1"))
+            second_started.set()
+
+    try:
+        async with first.write() as session:
+            await session.execute(text("SELECT 1"))
+            waiting = asyncio.create_task(second_writer())
+            await asyncio.sleep(0.3)
+            assert not second_started.is_set(), "a second writer got in while the first was still open"
+        await asyncio.wait_for(waiting, timeout=10)
+        assert second_started.is_set()
+    finally:
+        await first.dispose()
+        await second.dispose()

@@ -1,0 +1,71 @@
+"""JSON values: the type, a strict checker that copies, and the canonical encoding.
+
+Every value in an op or a record state is plain JSON as ``json.loads`` produces it: ``None``, ``bool``,
+``int``, finite ``float``, ``str``, ``list`` and ``dict`` with ``str`` keys. The canonical encoding is
+what digests are computed over, so two values are "the same" for this library exactly when their
+canonical encodings are equal (``1`` and ``1.0`` differ, ``True`` and ``1`` differ).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Final, TypeAlias
+
+__all__ = ["JSON", "MAX_JSON_DEPTH", "JSONValueError", "canonical_json", "check_text", "checked_json"]
+
+JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
+
+MAX_JSON_DEPTH: Final = 64
+"""How deeply lists and objects may nest in one value; deeper values would risk Python's recursion limit."""
+
+
+class JSONValueError(ValueError):
+    """A value is not plain JSON; ``path`` says where (``fields.notes[2]``)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path} {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def canonical_json(obj: JSON) -> str:
+    """Encode ``obj`` as canonical JSON: sorted keys, no spaces, UTF-8 text, no NaN or infinity."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def checked_json(value: object, path: str, depth: int = 0) -> JSON:
+    """Return a deep copy of ``value`` if it is plain JSON, else raise :class:`JSONValueError`.
+
+    Strings must be encodable as UTF-8 (no lone surrogates), since digests hash the UTF-8 bytes.
+    """
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise JSONValueError(path, f"must be a finite number, got {value!r}")
+        return value
+    if isinstance(value, str):
+        check_text(value, path)
+        return value
+    if depth >= MAX_JSON_DEPTH:
+        raise JSONValueError(path, f"nests deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, list):
+        return [checked_json(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)]
+    if isinstance(value, dict):
+        copy: dict[str, JSON] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise JSONValueError(path, f"has a key that is not a string: {key!r}")
+            check_text(key, path)
+            copy[key] = checked_json(item, f"{path}.{key}", depth + 1)
+        return copy
+    raise JSONValueError(path, f"must be a JSON value, got a {type(value).__name__}")
+
+
+def check_text(text: str, path: str) -> None:
+    """Raise :class:`JSONValueError` if ``text`` cannot be encoded as UTF-8 (a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise JSONValueError(path, f"contains a lone surrogate at index {exc.start}") from None

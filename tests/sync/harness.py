@@ -1,0 +1,245 @@
+"""A seeded simulation of replicas syncing over a hostile network (after yjs's ``tests/testHelper.js``).
+
+Each replica has its own :class:`~sync.HybridClock` and a physical clock that is offset, runs fast or slow
+and sometimes jumps back. Every step either creates an op on a replica (set, append, delete or restore on
+one of a few records of one household, so that writes really conflict) or moves the network: messages are
+dropped, duplicated, delivered out of order, and held back while the replicas are partitioned; partitions
+heal later. Ops on the wire carry the author a server would attach; the creator keeps an author-less copy.
+
+At the end everything heals and every replica sends every op it knows to every replica (anti-entropy).
+:func:`run` then checks that all replicas hold identical states, equal to folding the whole op set in
+(clock, replica, id) order, and raises :class:`HarnessFailure` naming the seed otherwise.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from sync import (
+    JSON,
+    HybridClock,
+    Kind,
+    Op,
+    RecordState,
+    apply_op,
+    canonical_json,
+    state_to_json,
+    uuid7,
+)
+
+T0 = 1_763_712_000_000
+HOUSEHOLD = "hh-0f3a9c2e5b7d"
+FIELD_NAMES = ("date", "items", "notes", "request")
+LOG_NAMES = ("log", "comments")
+REPLAY = "LIANHU_HARNESS_SEED={seed} .venv/bin/pytest tests/sync/test_delivery_harness.py"
+
+
+class HarnessFailure(AssertionError):
+    """Replicas diverged (or an invariant broke) for one seed; the message says how to replay it."""
+
+
+@dataclass
+class Replica:
+    name: str
+    member: int
+    clock: HybridClock
+    offset_ms: int
+    rate: float
+    states: dict[str, RecordState] = field(default_factory=dict)
+    known: dict[str, Op] = field(default_factory=dict)
+    seen: str = "000000000000000-00000"
+
+    def physical(self, true_ms: int) -> int:
+        return max(0, T0 + self.offset_ms + int((true_ms - T0) * self.rate))
+
+    def take(self, op: Op, true_ms: int, *, remote: bool) -> None:
+        if remote:
+            self.clock.observe(op.clock, self.physical(true_ms))
+        self.seen = max(self.seen, op.clock)
+        self.states[op.record] = apply_op(self.states.get(op.record), op)
+        mine = self.known.get(op.id)
+        if mine is None or mine.author is None:
+            self.known[op.id] = op
+
+
+@dataclass
+class Message:
+    dst: str
+    op: Op
+
+
+@dataclass
+class Network:
+    rng: random.Random
+    drop: float
+    duplicate: float
+    in_flight: list[Message] = field(default_factory=list)
+    groups: dict[str, int] | None = None
+
+    def send(self, dst: str, op: Op) -> None:
+        if self.rng.random() < self.drop:
+            return
+        self.in_flight.append(Message(dst, op))
+        if self.rng.random() < self.duplicate:
+            self.in_flight.append(Message(dst, op))
+
+    def reachable(self, src: str, dst: str) -> bool:
+        return self.groups is None or self.groups[src] == self.groups[dst]
+
+    def pick(self, sources: dict[str, str]) -> Message | None:
+        """Take one deliverable message at random (reordering), sometimes leaving a copy behind."""
+        ready = [i for i, m in enumerate(self.in_flight) if self.reachable(sources[m.op.id], m.dst)]
+        if not ready:
+            return None
+        index = self.rng.choice(ready)
+        message = self.in_flight[index]
+        if self.rng.random() >= self.duplicate:
+            del self.in_flight[index]
+        return message
+
+
+@dataclass
+class Simulation:
+    seed: int
+    replicas: int = 4
+    steps: int = 160
+    records: int = 3
+    drop: float = 0.15
+    duplicate: float = 0.1
+    anti_entropy: bool = True
+    trace: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.true_ms = T0
+        self.network = Network(self.rng, self.drop, self.duplicate)
+        self.nodes = {
+            name: Replica(
+                name=name,
+                member=i + 1,
+                clock=HybridClock(name),
+                offset_ms=self.rng.randint(-3000, 3000),
+                rate=self.rng.uniform(0.8, 1.2),
+            )
+            for i, name in enumerate(f"r{i}x{self.rng.randrange(1000)}" for i in range(self.replicas))
+        }
+        self.record_ids = [uuid7(ms=T0, rand=self.rng.randbytes(10)) for _ in range(self.records)]
+        self.ops: dict[str, Op] = {}  # every op created, as the server would send it (with author)
+        self.source: dict[str, str] = {}  # op id -> replica that created it
+
+    def run(self) -> None:
+        for _ in range(self.steps):
+            self.true_ms += self.rng.randint(0, 40)
+            roll = self.rng.random()
+            if roll < 0.4:
+                self.create(self.rng.choice(list(self.nodes.values())))
+            elif roll < 0.85:
+                self.deliver_one()
+            elif roll < 0.9:
+                self.partition()
+            elif roll < 0.95:
+                self.heal()
+            else:
+                node = self.rng.choice(list(self.nodes.values()))
+                node.offset_ms -= self.rng.randint(0, 2000)
+                self.trace.append(f"{node.name} clock jumps back to offset {node.offset_ms}")
+        self.heal()
+        while self.network.in_flight:
+            self.deliver_one()
+        if self.anti_entropy:
+            self.exchange_everything()
+
+    def create(self, node: Replica) -> None:
+        physical = node.physical(self.true_ms)
+        clock = node.clock.now(physical)
+        if clock <= node.seen:
+            raise HarnessFailure(f"{node.name} stamped {clock} after having seen {node.seen}")
+        op = self.random_op(uuid7(ms=physical, rand=self.rng.randbytes(10)), clock, node.name)
+        self.trace.append(f"{node.name} creates {op.kind} {op.id[-6:]} on {op.record[-6:]} at {clock}")
+        self.ops[op.id] = op.with_author(node.member)
+        self.source[op.id] = node.name
+        node.take(op, self.true_ms, remote=False)
+        for name in self.nodes:
+            if name != node.name or self.rng.random() < 0.3:  # the server echoes some ops back
+                self.network.send(name, self.ops[op.id])
+
+    def random_op(self, op_id: str, clock: str, replica: str) -> Op:
+        """A set, append, delete or restore on one of the records: few records and fields, many conflicts."""
+        kinds: list[Kind] = ["set", "append", "delete", "restore"]
+        kind = self.rng.choices(kinds, weights=[50, 25, 12, 13])[0]
+        fields: dict[str, JSON] | None = None
+        field: str | None = None
+        value: JSON = None
+        if kind == "set":
+            names = self.rng.sample(FIELD_NAMES, self.rng.randint(1, 3))
+            fields = {name: self.random_value() for name in names}
+        elif kind == "append":
+            field, value = self.rng.choice(LOG_NAMES), self.random_value()
+        record = self.rng.choice(self.record_ids)
+        return Op(op_id, record, "visit", HOUSEHOLD, clock, replica, kind, fields, field, value)
+
+    def random_value(self) -> JSON:
+        choices: list[JSON] = [
+            None,
+            self.rng.randint(-5, 5),
+            f"说明{self.rng.randrange(100)}",
+            [self.rng.choice(["policy", "safety", "care", "opinions"])],
+            {"n": self.rng.randrange(3), "ok": self.rng.random() < 0.5},
+        ]
+        return self.rng.choice(choices)
+
+    def deliver_one(self) -> None:
+        message = self.network.pick(self.source)
+        if message is not None:
+            self.nodes[message.dst].take(message.op, self.true_ms, remote=True)
+
+    def partition(self) -> None:
+        names = list(self.nodes)
+        self.network.groups = {name: self.rng.randrange(2) for name in names}
+        self.trace.append(f"partition {self.network.groups}")
+
+    def heal(self) -> None:
+        if self.network.groups is not None:
+            self.trace.append("heal")
+        self.network.groups = None
+
+    def exchange_everything(self) -> None:
+        messages = [
+            (dst, self.ops[op_id])
+            for node in self.nodes.values()
+            for op_id in node.known
+            for dst in self.nodes
+        ]
+        self.rng.shuffle(messages)
+        for dst, op in messages:
+            self.nodes[dst].take(op, self.true_ms, remote=True)
+
+    def check(self) -> None:
+        expected: dict[str, RecordState] = {}
+        for op in sorted(self.ops.values(), key=lambda op: (op.clock, op.replica, op.id)):
+            expected[op.record] = apply_op(expected.get(op.record), op)
+        want = {record: canonical_json(state_to_json(state)) for record, state in expected.items()}
+        for node in self.nodes.values():
+            got = {record: canonical_json(state_to_json(state)) for record, state in node.states.items()}
+            if got != want:
+                differing = sorted(r[-6:] for r in want.keys() | got.keys() if got.get(r) != want.get(r))
+                raise HarnessFailure(f"replica {node.name} diverged on records {differing}")
+            if node.states != expected:
+                raise HarnessFailure(f"replica {node.name}: states equal as JSON but not as objects")
+
+
+def run(seed: int, **options: object) -> Simulation:
+    """Run one seeded simulation and check convergence; :class:`HarnessFailure` says how to replay it."""
+    simulation = Simulation(seed, **options)  # type: ignore[arg-type]
+    try:
+        simulation.run()
+        simulation.check()
+    except Exception as exc:
+        tail = "\n  ".join(simulation.trace[-15:])
+        raise HarnessFailure(
+            f"seed {seed}: {type(exc).__name__}: {exc}\n"
+            f"last events:\n  {tail}\n"
+            f"replay just this seed: {REPLAY.format(seed=seed)}"
+        ) from exc
+    return simulation

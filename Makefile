@@ -43,7 +43,7 @@ test-python: $(INSTALLED)
 
 test-e2e: $(INSTALLED)
 	@mkdir -p .tmp/home .tmp/tmp
-	$(TEST_ENV) $(BIN)/pytest -p no:cacheprovider -c e2e/pytest.ini e2e
+	$(TEST_ENV) $(BIN)/pytest e2e
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench

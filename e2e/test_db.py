@@ -1,0 +1,120 @@
+"""pwa/js/db.js in real Chromium IndexedDB: the schema, and the outbox verbs the Node tests only fake
+(tests/js/pwa-fakes.mjs mirrors them; these tests hold the fake to the real thing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import NewPhone, Server
+from playwright.sync_api import Page
+
+
+@pytest.fixture
+def page(server: Server, new_phone: NewPhone) -> Page:
+    phone: Page = new_phone("db")
+    # Any page of the origin will do; not the app, so nothing else touches the database meanwhile.
+    phone.goto(server.url + "/manifest.webmanifest")
+    return phone
+
+
+def run(page: Page, body: str) -> Any:
+    """Run `body` in an async function that has `db` (the module) in scope."""
+    return page.evaluate(f"async () => {{ const db = await import('/js/db.js'); {body} }}")
+
+
+def test_schema_has_the_stores_and_indexes_the_app_relies_on(page: Page) -> None:
+    schema = run(
+        page,
+        """
+        const idb = await db.open();
+        const tx = idb.transaction([...idb.objectStoreNames], 'readonly');
+        return Object.fromEntries([...idb.objectStoreNames].map((name) => {
+          const store = tx.objectStore(name);
+          return [name, {key: store.keyPath, auto: store.autoIncrement, indexes: Object.fromEntries(
+            [...store.indexNames].map((i) => [i, store.index(i).keyPath]))}];
+        }));
+        """,
+    )
+    assert schema == {
+        "meta": {"key": None, "auto": False, "indexes": {}},
+        "households": {"key": "id", "auto": False, "indexes": {"grid": "grid"}},
+        "records": {"key": "id", "auto": False, "indexes": {"type": "type", "household": "household"}},
+        "ops": {"key": "id", "auto": False, "indexes": {"record": "record"}},
+        "outbox": {"key": "seq", "auto": True, "indexes": {"record": "op.record"}},
+    }
+
+
+def test_outbox_keeps_creation_order_and_settles_by_seq(page: Page) -> None:
+    result = run(
+        page,
+        """
+        await db.clearAll();
+        const seqs = [];
+        for (const n of [1, 2, 3]) {
+          const op = {id: 'op' + n, record: 'rec' + n, type: 'visit', household: 'hh', clock: 'c' + n,
+                      replica: 'r', kind: 'set', fields: {notes: String(n)}};
+          seqs.push(await db.saveLocalOp({op: {...op, author: 7}, wireOp: op,
+            state: {id: 'rec' + n, type: 'visit', household: 'hh', fields: {}, logs: {}, deleted: null},
+            clock: {replica: 'r', wall: n, counter: 0}, createdAt: n}));
+        }
+        const before = (await db.listOutbox()).map((e) => [e.seq, e.op.id, e.status, 'author' in e.op]);
+        const [first, second, third] = await db.listOutbox();
+        await db.discardLocalOp({seq: third.seq, opId: 'op3', recordId: 'rec3', state: null});
+        await db.settleOutbox(new Map([
+          [first.seq, null],
+          [second.seq, {...second, status: 'rejected', code: 'out_of_scope'}],
+          [third.seq, {...third, status: 'rejected', code: 'invalid_value'}],
+        ]));
+        return {
+          seqs, before,
+          after: (await db.listOutbox()).map((e) => [e.op.id, e.status, e.code]),
+          count: await db.countOutbox(),
+          clock: await db.getMeta('clock'),
+          rec3: await db.getRecord('rec3'),
+          opsOfRec1: (await db.listOpsOfRecord('rec1')).map((o) => [o.id, o.author]),
+        };
+        """,
+    )
+    assert result["seqs"] == sorted(result["seqs"]) and len(set(result["seqs"])) == 3
+    assert [row[1:] for row in result["before"]] == [
+        ["op1", "pending", False],
+        ["op2", "pending", False],
+        ["op3", "pending", False],
+    ], "the outbox holds the ops as pushed: without the author the phone attached locally"
+    assert result["after"] == [["op2", "rejected", "out_of_scope"]], "a discarded entry is not brought back"
+    assert result["count"] == 1
+    assert result["clock"] == {"replica": "r", "wall": 3, "counter": 0}
+    assert result["rec3"] is None
+    assert result["opsOfRec1"] == [["op1", 7]]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(page: Page) -> None:
+    result = run(
+        page,
+        """
+        await db.clearAll();
+        await db.setMeta({cursor: 'before'});
+        let error = null;
+        try {
+          // a state without its key path makes the put fail inside the transaction
+          await db.saveRemoteOps({ops: [{id: 'op9', record: 'rec9'}], states: [{type: 'visit'}],
+                                  clock: {}, cursor: 'after'});
+        } catch (e) { error = e.name; }
+        return {error, cursor: await db.getMeta('cursor'), ops: await db.listOpsOfRecord('rec9')};
+        """,
+    )
+    assert result == {"error": "DataError", "cursor": "before", "ops": []}
+
+
+def test_meta_values_can_be_set_read_and_deleted(page: Page) -> None:
+    result = run(
+        page,
+        """
+        await db.clearAll();
+        await db.setMeta({token: 't', member: {id: 7}, lang: 'en'});
+        await db.setMeta({lang: undefined});
+        return await db.getMetaMany(['token', 'member', 'lang']);
+        """,
+    )
+    assert result == {"token": "t", "member": {"id": 7}, "lang": None}

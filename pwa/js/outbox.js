@@ -1,0 +1,106 @@
+/**
+ * Writing on the phone: every change becomes one op (docs/sync-protocol.md §3.2) that is stamped by this
+ * device's hybrid logical clock, applied to the local record at once (the member sees it immediately,
+ * signal or not), and appended to the outbox that the sync client pushes, in creation order.
+ *
+ * The clock state is persisted in the same transaction as the op it stamped, so a stamp is never reused
+ * after a crash; all of it runs under the "write" lock, shared with applying pulled pages.
+ */
+
+import * as defaultDb from './db.js';
+import { withLock } from './lock.js';
+import { HybridClock } from './sync/clock.js';
+import { applyOp } from './sync/merge.js';
+import { uuid7 } from './sync/uuid7.js';
+
+/**
+ * @typedef {object} OutboxDeps
+ * @property {typeof defaultDb} [db]
+ * @property {() => number} [now]   Date.now, replaced in tests
+ */
+
+/**
+ * Makes, applies and queues one op.
+ * @param {{record: string, type: string, household: string, kind: 'set' | 'append' | 'delete' | 'restore',
+ *          fields?: Record<string, any>, field?: string, value?: any}} change
+ * @param {OutboxDeps} [deps]
+ * @returns {Promise<any>} the op as pushed
+ */
+export function writeOp(change, { db = defaultDb, now = Date.now } = {}) {
+  return withLock('write', async () => {
+    const meta = await db.getMetaMany(['clock', 'device', 'member', 'serverOffset']);
+    if (!meta.device || !meta.member) throw new Error('this device is not enrolled');
+    const clock = meta.clock ? HybridClock.fromJSON(meta.clock) : new HybridClock(meta.device.id);
+    const physical = Math.round(now() + (meta.serverOffset ?? 0));
+    const wireOp = {
+      id: uuid7(),
+      record: change.record,
+      type: change.type,
+      household: change.household,
+      clock: clock.now(physical),
+      replica: meta.device.id,
+      kind: change.kind,
+      ...(change.kind === 'set' ? { fields: change.fields } : {}),
+      ...(change.kind === 'append' ? { field: change.field, value: change.value } : {}),
+    };
+    // Locally the op carries its author as the server will attach it (§3.2), so our own op coming back
+    // in a pull is the very same op and applying it again changes nothing.
+    const op = { ...wireOp, author: meta.member.id };
+    const before = (await db.getRecord(change.record)) ?? null;
+    const state = applyOp(before, op);
+    await db.saveLocalOp({ op, wireOp, state, clock: clock.toJSON(), createdAt: now() });
+    return wireOp;
+  });
+}
+
+/**
+ * A new home visit 走访: one `set` op with every field (§3.4).
+ * @param {{household: string, date: string, items: string[], notes: string | null, request: string | null}} visit
+ * @param {OutboxDeps} [deps]
+ * @returns {Promise<string>} the new record's id
+ */
+export async function createVisit({ household, ...fields }, deps) {
+  const record = uuid7();
+  await writeOp({ record, type: 'visit', household, kind: 'set', fields }, deps);
+  return record;
+}
+
+/**
+ * An edit: one `set` op with only the changed fields; nothing at all when nothing changed.
+ * @param {{id: string, household: string}} visit
+ * @param {Record<string, any>} changes
+ * @param {OutboxDeps} [deps]
+ * @returns {Promise<boolean>} whether an op was made
+ */
+export async function editVisit(visit, changes, deps) {
+  if (Object.keys(changes).length === 0) return false;
+  await writeOp({ record: visit.id, type: 'visit', household: visit.household, kind: 'set', fields: changes }, deps);
+  return true;
+}
+
+/**
+ * The member gives up a rejected op: it leaves the outbox and the record is rebuilt from the ops that
+ * remain, so the phone shows again what the server holds.
+ * @param {{seq: number, op: any}} entry  a rejected outbox entry
+ * @param {OutboxDeps} [deps]
+ */
+export function discardRejected(entry, { db = defaultDb } = {}) {
+  return withLock('write', async () => {
+    const ops = await db.listOpsOfRecord(entry.op.record);
+    let state = null;
+    for (const op of ops) {
+      if (op.id !== entry.op.id) state = applyOp(state, op);
+    }
+    await db.discardLocalOp({ seq: entry.seq, opId: entry.op.id, recordId: entry.op.record, state });
+  });
+}
+
+/**
+ * The member asks to send a rejected op again (e.g. after a coordinator fixed their grids).
+ * @param {any} entry  a rejected outbox entry
+ * @param {OutboxDeps} [deps]
+ */
+export function retryRejected(entry, { db = defaultDb } = {}) {
+  const { code, message, message_zh, ...rest } = entry;
+  return db.settleOutbox(new Map([[entry.seq, { ...rest, status: 'pending' }]]));
+}

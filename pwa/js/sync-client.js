@@ -1,0 +1,268 @@
+/**
+ * One sync round with the server (docs/sync-protocol.md §4–§5):
+ *
+ *   1. push   the pending outbox entries in creation order, in batches. accepted and duplicate leave the
+ *             outbox; rejected stay, marked with the code and messages, and are never sent again by
+ *             themselves (the member retries or discards them). A network error or a 5xx stops the push
+ *             with every unanswered entry untouched, so the next round sends them again (at least once;
+ *             the server answers "duplicate" for what it already had).
+ *   2. pull   pages after the stored cursor until `more` is false. Each page is merged into the local
+ *             records with applyOp, its clocks observed, and saved with the new cursor in one transaction.
+ *   3. the household list, the member's grids, and the names of colleagues whose visits we now hold.
+ *
+ * Every response's server_time updates the clock offset used to stamp new ops (§3.1).
+ * `createSyncer` makes sure only one round runs at a time.
+ */
+
+import * as defaultDb from './db.js';
+import { withLock } from './lock.js';
+import { HybridClock } from './sync/clock.js';
+import { applyOp } from './sync/merge.js';
+import { MergeError } from './sync/merge-error.js';
+
+export const PUSH_BATCH_OPS = 100;
+// The server takes 1 MiB per request (§6); a batch of long Chinese notes can exceed that at 100 ops.
+export const PUSH_BATCH_BYTES = 256 * 1024;
+export const PULL_LIMIT = 500;
+
+const DONE = new Set(['accepted', 'duplicate']);
+
+/**
+ * @typedef {object} SyncDeps
+ * @property {import('./api.js').Api} api
+ * @property {typeof defaultDb} [db]
+ * @property {() => number} [now]
+ */
+
+/**
+ * @typedef {object} SyncResult
+ * @property {number} pushed     entries the server took (accepted or duplicate)
+ * @property {number} rejected   entries newly marked rejected
+ * @property {number} pulled     ops received
+ */
+
+/**
+ * @param {SyncDeps} deps
+ * @returns {Promise<SyncResult>}
+ */
+export async function syncOnce({ api, db = defaultDb, now = Date.now }) {
+  const { pushed, rejected } = await push({ api, db });
+  const pulled = await pull({ api, db, now });
+  await refresh({ api, db, pulled });
+  return { pushed, rejected, pulled: pulled.length };
+}
+
+/**
+ * Splits entries into batches of at most PUSH_BATCH_OPS ops and about PUSH_BATCH_BYTES of JSON.
+ * @param {any[]} entries
+ * @returns {any[][]}
+ */
+export function batches(entries) {
+  /** @type {any[][]} */
+  const out = [];
+  let current = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = new TextEncoder().encode(JSON.stringify(entry.op)).length;
+    if (current.length > 0 && (current.length >= PUSH_BATCH_OPS || bytes + size > PUSH_BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/**
+ * @param {{api: import('./api.js').Api, db: typeof defaultDb}} deps
+ */
+async function push({ api, db }) {
+  const pending = (await db.listOutbox()).filter((entry) => entry.status === 'pending');
+  let pushed = 0;
+  let rejected = 0;
+  for (const batch of batches(pending)) {
+    const response = await api.push(batch.map((entry) => entry.op));
+    const results = Array.isArray(response?.results) ? response.results : [];
+    /** @type {Map<number, any>} */
+    const updates = new Map();
+    batch.forEach((entry, i) => {
+      const result = results[i];
+      // Results come in request order (§4); the id check guards against a server that broke that.
+      if (!result || (result.id !== null && result.id !== entry.op.id)) return;
+      if (DONE.has(result.status)) {
+        updates.set(entry.seq, null);
+        pushed += 1;
+      } else if (result.status === 'rejected') {
+        updates.set(entry.seq, {
+          ...entry,
+          status: 'rejected',
+          code: String(result.code ?? 'unknown'),
+          message: String(result.message ?? ''),
+          message_zh: result.message_zh ?? undefined,
+          rejectedAt: Date.now(),
+        });
+        rejected += 1;
+      }
+    });
+    await db.settleOutbox(updates);
+  }
+  return { pushed, rejected };
+}
+
+/**
+ * @param {{api: import('./api.js').Api, db: typeof defaultDb, now: () => number}} deps
+ * @returns {Promise<any[]>} every op pulled
+ */
+async function pull({ api, db, now }) {
+  /** @type {any[]} */
+  const all = [];
+  let cursor = await db.getMeta('cursor');
+  for (;;) {
+    const page = await api.pull(cursor ?? null, PULL_LIMIT);
+    const ops = Array.isArray(page.ops) ? page.ops : [];
+    await withLock('write', () => applyPage({ db, ops, cursor: page.cursor, now }));
+    all.push(...ops);
+    cursor = page.cursor;
+    if (!page.more || ops.length === 0) break;
+  }
+  return all;
+}
+
+/**
+ * @param {{db: typeof defaultDb, ops: any[], cursor: string, now: () => number}} page
+ */
+async function applyPage({ db, ops, cursor, now }) {
+  const meta = await db.getMetaMany(['clock', 'device', 'serverOffset']);
+  const clock = meta.clock ? HybridClock.fromJSON(meta.clock) : new HybridClock(meta.device.id);
+  const states = await db.getRecords([...new Set(ops.map((op) => op.record))]);
+  /** @type {Set<string>} */
+  const changed = new Set();
+  const physical = Math.round(now() + (meta.serverOffset ?? 0));
+  for (const op of ops) {
+    try {
+      states.set(op.record, applyOp(states.get(op.record) ?? null, op));
+      changed.add(op.record);
+    } catch (error) {
+      // The server stored it, so our merge should take it; if it cannot, skipping one op is better than
+      // a cursor stuck on it forever. The op stays on the server and in the record's history.
+      if (!(error instanceof MergeError || error instanceof TypeError)) throw error;
+      console.warn('lianhu: pulled op not applied', op.id, error);
+      continue;
+    }
+    try {
+      clock.observe(op.clock, physical);
+    } catch (error) {
+      console.warn('lianhu: pulled clock not observed', op.clock, error);
+    }
+  }
+  await db.saveRemoteOps({
+    ops,
+    states: [...changed].map((id) => states.get(id)),
+    clock: clock.toJSON(),
+    cursor,
+  });
+}
+
+/**
+ * Households, grids and colleague names. A colleague's name is not in pulled ops (only the member id),
+ * so it is looked up once per colleague in the history of one record they wrote; failing that lookup
+ * only leaves the name unknown.
+ * @param {{api: import('./api.js').Api, db: typeof defaultDb, pulled: any[]}} deps
+ */
+async function refresh({ api, db, pulled }) {
+  const { households } = await api.households();
+  if (Array.isArray(households)) await db.replaceHouseholds(households);
+  const me = await api.me();
+  await db.setMeta({ member: me.member, grids: me.grids });
+
+  const authors = (await db.getMeta('authors')) ?? {};
+  /** @type {Map<number, string>} author id → one record they wrote */
+  const unknown = new Map();
+  for (const op of pulled) {
+    if (op.author != null && op.author !== me.member.id && !(op.author in authors)) unknown.set(op.author, op.record);
+  }
+  for (const [author, record] of unknown) {
+    try {
+      const history = await api.history(record);
+      const named = (history.ops ?? []).find((/** @type {any} */ op) => op.author === author && op.author_name);
+      if (named) authors[author] = named.author_name;
+    } catch (error) {
+      if (/** @type {any} */ (error)?.code === 'unauthenticated') throw error;
+    }
+  }
+  if (unknown.size > 0) await db.setMeta({ authors });
+}
+
+/**
+ * @typedef {object} SyncState
+ * @property {boolean} running
+ * @property {{at: number, ok: boolean, code?: string, message?: string} | null} last
+ */
+
+/**
+ * Serializes sync rounds. Asking while a round runs queues one more round after it (one at most, shared
+ * by every asker), so whatever was saved before the ask is pushed by the round the ask resolves with.
+ * `onChange` hears when a round starts and ends, and the round is not over until it has returned; the
+ * outcome is also stored as meta "lastSync" so a reload still shows it.
+ * @param {SyncDeps & {onChange?: (state: SyncState) => void | Promise<void>}} deps
+ */
+export function createSyncer({ onChange, ...deps }) {
+  const db = deps.db ?? defaultDb;
+  /** @type {Promise<SyncResult | null> | null} */
+  let running = null;
+  /** @type {Promise<SyncResult | null> | null} */
+  let queued = null;
+
+  /** @param {SyncState} state */
+  async function notify(state) {
+    try {
+      await onChange?.(state);
+    } catch (error) {
+      console.error('lianhu: sync listener failed', error);
+    }
+  }
+
+  /** @returns {Promise<SyncResult | null>} */
+  async function round() {
+    await notify({ running: true, last: null });
+    let last;
+    /** @type {SyncResult | null} */
+    let result = null;
+    try {
+      result = await syncOnce(deps);
+      last = { at: Date.now(), ok: true };
+    } catch (error) {
+      const e = /** @type {any} */ (error);
+      if (!e || (e.name !== 'NetworkError' && e.name !== 'ApiError')) console.error('lianhu: sync failed', error);
+      last = { at: Date.now(), ok: false, code: e?.code ?? 'unknown', message: String(e?.message ?? e) };
+    }
+    await db.setMeta({ lastSync: last });
+    await notify({ running: false, last });
+    return result;
+  }
+
+  /** @returns {Promise<SyncResult | null>} null when the round failed */
+  function run() {
+    if (!running) {
+      running = round().finally(() => {
+        running = null;
+      });
+      return running;
+    }
+    queued ??= running.then(() => {
+      queued = null;
+      return run();
+    });
+    return queued;
+  }
+
+  return {
+    run,
+    get running() {
+      return running !== null;
+    },
+  };
+}

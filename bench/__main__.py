@@ -13,12 +13,14 @@ import asyncio
 import sqlite3
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from server import migrate
-from server.auth.principal import Principal
+from server.auth.principal import authenticate
 from server.db import Store
 from server.services.push import PushLimits, push_ops
+from server.settings import Settings
 from sync import canonical_json
 from tests.server.factories import make_world
 
@@ -30,9 +32,13 @@ async def measure_push(directory: Path) -> float:
     url = f"sqlite+aiosqlite:///{directory / 'bench.sqlite3'}"
     await migrate.upgrade(url)
     store = Store(url)
-    world = await make_world(store)
+    world = await make_world(store, Settings(database_url=url, secret_key="b" * 40))
     phone = world.alice
-    principal = Principal(phone.member_id, "李华", "member", phone.device_id, "", frozenset({world.grid_a}))
+    async with store.read() as session:
+        principal = await authenticate(
+            session, method="POST", cookie=None, authorization=f"Bearer {phone.token}", csrf_header=None,
+            now=datetime.now(UTC),
+        )  # fmt: skip
     limits = PushLimits(max_op_bytes=65536, max_clock_ahead_ms=86_400_000)
     batches = [
         [phone.op(household=world.households_a[n % 3]) for n in range(BATCH)] for _ in range(OPS // BATCH)

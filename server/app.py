@@ -2,21 +2,59 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.auth.rate_limit import RateLimited, RateLimiter
 from server.db import Store
 from server.errors import ApiError, NotFound, api_error_handler
-from server.routes import api, pwa, sync
+from server.routes import api, auth, pwa, sync
+from server.services.cursors import CursorBox
 from server.settings import Settings
 
 __all__ = ["create_app"]
+
+
+async def _rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    return JSONResponse(
+        {"error": exc.to_json()}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
+    )
+
+
+class OriginCheck:
+    """Refuse API requests whose ``Origin`` header names another site (403 ``bad_origin``).
+
+    Browsers send ``Origin`` on every cross-origin request and on same-origin POSTs; a request from our own
+    pages carries ours. Scripts that send no ``Origin`` are judged by their bearer token alone.
+    """
+
+    def __init__(self, app: ASGIApp, origin: str) -> None:
+        self.app = app
+        self.origin = origin.encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            origin = dict(scope["headers"]).get(b"origin")
+            if origin is not None and origin != self.origin:
+                message = f"requests from origin {origin.decode('latin-1')!r} are not accepted"
+                response = JSONResponse(
+                    {"error": {"code": "bad_origin", "message": message, "message_zh": "请求来源不被接受"}},
+                    status_code=403,
+                )  # fmt: skip
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def _unknown_api_route(request: Request) -> Response:
@@ -49,6 +87,9 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI app. The database is opened in the lifespan and closed at shutdown."""
     settings = settings or Settings.from_env()
+    settings.check()
+    if not settings.secret_key:  # tests and throwaway servers: cursors then only last as long as the process
+        settings = replace(settings, secret_key=secrets.token_urlsafe(48))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -60,6 +101,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(
         routes=[
+            *auth.routes,
             *api.routes,
             *sync.routes,
             Route("/api/{rest:path}", _unknown_api_route, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
@@ -67,11 +109,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/", app=pwa.static_app(settings.pwa_dir), name="pwa"),
         ],
         exception_handlers={
+            RateLimited: _rate_limited,
             ApiError: api_error_handler,
             HTTPException: _http_error,
             Exception: _server_error,
         },
+        middleware=[Middleware(OriginCheck, origin=settings.origin)],
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.auth_limiter = RateLimiter(settings.auth_rate_per_minute)
+    app.state.cursors = CursorBox(settings.secret_key)
     return app

@@ -5,9 +5,12 @@
     lianhu db upgrade                      create or migrate the database
     lianhu demo load [--if-empty]          load the demo street, grids, households and members
     lianhu grid list                       grids with their community and household count
-    lianhu member add --name N --grid ID   create a member assigned to one or more grids
-    lianhu code create --member ID         a one-time enrollment code for a member's device
-    lianhu device revoke ID                end a device's session for good
+    lianhu member add --name N --area ID   create a member assigned to areas (grids, or a community…)
+    lianhu member move --member ID --area ID   reassign a member (ends their sessions)
+    lianhu member deactivate --member ID   deactivate a member (ends their sessions)
+    lianhu code create --member ID [--qr F]  a one-time enrollment link (and QR code) for a member
+    lianhu device revoke ID                end a device's sessions for good
+    lianhu audit list [--limit N]          the newest audit events
     lianhu serve [--demo-code]             serve the app (and print a code for the first demo member)
 """
 
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,11 +29,13 @@ from typing import Any
 from sqlalchemy import select
 
 from server import migrate
+from server.auth.sessions import end_sessions
 from server.db import Store
-from server.models import Device, Member
+from server.models import AuditEvent, Device, Member, Role
 from server.services import demo
+from server.services.audit import audit
 from server.services.enrollment import create_enrollment_code
-from server.services.members import UnknownGridError, add_member, list_grids
+from server.services.members import UnknownAreaError, add_member, deactivate_member, list_grids, move_member
 from server.settings import Settings
 
 __all__ = ["main"]
@@ -88,10 +95,10 @@ async def _member_add(args: argparse.Namespace, settings: Settings) -> int:
         try:
             async with store.write() as session:
                 member = await add_member(
-                    session, name=args.name, grid_ids=args.grid, role=args.role, phone=args.phone
+                    session, name=args.name, area_ids=args.area, role=args.role, phone=args.phone
                 )
-                data = {"id": member.id, "name": member.name}
-        except (UnknownGridError, ValueError) as error:
+                data = {"id": member.id, "name": member.name, "role": member.role.value}
+        except (UnknownAreaError, ValueError) as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
         _emit(args, data, f"member {data['id']} {data['name']} created")
@@ -117,10 +124,15 @@ async def _code_create(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
+        link = f"{settings.origin}/#enroll={code}"
+        if args.qr:
+            import segno
+
+            segno.make(link, error="m").save(args.qr, scale=8, border=2)
         _emit(
             args,
-            {"code": code, "expires_at": expires_at.isoformat()},
-            f"{code}  (valid until {expires_at:%Y-%m-%d %H:%M} UTC)",
+            {"code": code, "link": link, "expires_at": expires_at.isoformat()},
+            f"{code}  {link}  (valid until {expires_at:%Y-%m-%d %H:%M} UTC)",
         )
         return 0
 
@@ -134,8 +146,60 @@ async def _device_revoke(args: argparse.Namespace, settings: Settings) -> int:
             if device is None:
                 print(f"error: no device {args.device!r}", file=sys.stderr)
                 return 1
-            device.revoked_at = device.revoked_at or datetime.now(UTC)
+            now = datetime.now(UTC)
+            device.revoked_at = device.revoked_at or now
+            await end_sessions(session, device_id=device.id, reason="revoked", now=now)
+            await audit(session, "device_revoked", member_id=device.member_id, device_id=device.id)
         print(f"device {args.device} revoked")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _member_move(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        try:
+            async with store.write() as session:
+                await move_member(session, member_id=args.member, area_ids=args.area, now=datetime.now(UTC))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        _emit(args, {"id": args.member, "areas": args.area}, f"member {args.member} moved to {args.area}")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _member_deactivate(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        try:
+            async with store.write() as session:
+                await deactivate_member(session, member_id=args.member, now=datetime.now(UTC))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        _emit(args, {"id": args.member, "active": False}, f"member {args.member} deactivated")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _audit_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        async with store.read() as session:
+            rows = (
+                await session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(args.limit))
+            ).all()
+        events = [
+            {"at": e.at.isoformat(), "kind": e.kind, "member": e.member_id, "device": e.device_id,
+             "client": e.client, "detail": e.detail}
+            for e in rows
+        ]  # fmt: skip
+        text = "\n".join(
+            f"{e['at']}  {e['kind']:<18} member={e['member']} device={e['device']} {e['detail']}"
+            for e in events
+        )
+        _emit(args, events, text or "no events")
         return 0
 
     return await _with_store(settings, work)
@@ -161,7 +225,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from server.app import create_app
 
-    url = f"http://localhost:{args.port}/"
+    if "LIANHU_ORIGIN" not in os.environ:  # the default origin follows the port we serve on
+        settings = dataclasses.replace(settings, origin=f"http://localhost:{args.port}")
+    url = f"{settings.origin}/"
     print(f"\n  联户 Lianhu is running at {url}")
     if args.demo_code:
         demo_code = asyncio.run(_demo_code(settings))
@@ -195,11 +261,21 @@ def build_parser() -> argparse.ArgumentParser:
     command("grid", "list", _grid_list, "list grids")
     member = command("member", "add", _member_add, "create a member")
     member.add_argument("--name", required=True)
-    member.add_argument("--grid", type=int, action="append", required=True, help="grid id (repeatable)")
-    member.add_argument("--role", default="member")
+    member.add_argument(
+        "--area", "--grid", dest="area", type=int, action="append", required=True, help="area id (repeatable)"
+    )
+    member.add_argument("--role", default="member", choices=[role.value for role in Role])
     member.add_argument("--phone")
+    move = command("member", "move", _member_move, "reassign a member to other areas")
+    move.add_argument("--member", type=int, required=True)
+    move.add_argument("--area", "--grid", dest="area", type=int, action="append", required=True)
+    deactivate = command("member", "deactivate", _member_deactivate, "deactivate a member")
+    deactivate.add_argument("--member", type=int, required=True)
     code = command("code", "create", _code_create, "create a one-time enrollment code")
     code.add_argument("--member", type=int, required=True)
+    code.add_argument("--qr", metavar="FILE", help="also write the link as a QR code (.svg or .png)")
+    audit_list = command("audit", "list", _audit_list, "show the newest audit events")
+    audit_list.add_argument("--limit", type=int, default=50)
     revoke = command("device", "revoke", _device_revoke, "revoke a device")
     revoke.add_argument("device")
     serve = command("serve", None, _serve, "serve the app with uvicorn")

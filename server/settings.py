@@ -6,6 +6,7 @@ Every setting is documented in README.md; ``tests/test_docs.py`` keeps the two i
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -32,6 +33,18 @@ class Settings:
     max_op_bytes: int = 64 * 1024
     max_clock_ahead_seconds: int = 24 * 3600
     log_level: str = "info"
+    # The one origin the app is served from; WebAuthn and device-key signatures are bound to it.
+    origin: str = "http://localhost:8000"
+    rp_id: str = "localhost"
+    rp_name: str = "联户 Lianhu"
+    # Encrypts pull cursors. Empty: from_env() keeps a random one in var/secret.key; tests get a random one.
+    secret_key: str = ""
+    session_idle_minutes: int = 8 * 60
+    session_max_hours: int = 30 * 24
+    shared_session_idle_minutes: int = 15
+    shared_session_max_hours: int = 12
+    auth_rate_per_minute: int = 30
+    reassignment_grace_days: int = 14
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -44,12 +57,49 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _convert(name, raw, f.type)
-        return cls(**values)  # type: ignore[arg-type]
+        if "secret_key" not in values:
+            values["secret_key"] = _local_secret(PROJECT_ROOT / "var" / "secret.key")
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse combinations that cannot work (raise :class:`SettingsError`)."""
+        if not self.origin.startswith(("https://", "http://localhost")):
+            raise SettingsError(f"LIANHU_ORIGIN must be https:// (or http://localhost), got {self.origin!r}")
+        if self.origin.endswith("/"):
+            raise SettingsError(f"LIANHU_ORIGIN must not end with '/', got {self.origin!r}")
+        host = self.origin.split("://", 1)[1].split(":", 1)[0]
+        if host != self.rp_id and not host.endswith("." + self.rp_id):
+            raise SettingsError(
+                f"LIANHU_RP_ID {self.rp_id!r} must be the origin's host {host!r} or a parent of it"
+            )
+        if self.enrollment_ttl_hours > 24:
+            raise SettingsError(
+                f"LIANHU_ENROLLMENT_TTL_HOURS must be at most 24, got {self.enrollment_ttl_hours}"
+            )
+        if self.secret_key and len(self.secret_key) < 32:
+            raise SettingsError("LIANHU_SECRET_KEY must be at least 32 characters")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return not self.origin.startswith("http://localhost")
 
     @staticmethod
     def variable_names() -> list[str]:
         """The environment variables this class reads, for the docs test."""
         return [f"LIANHU_{f.name.upper()}" for f in fields(Settings)]
+
+
+def _local_secret(path: Path) -> str:
+    """A random secret kept in a file beside the SQLite database, for development machines."""
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret, encoding="ascii")
+    path.chmod(0o600)
+    return secret
 
 
 def _convert(name: str, raw: str, type_name: object) -> object:

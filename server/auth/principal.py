@@ -1,58 +1,100 @@
-"""The authenticated caller of an API request, resolved from its bearer token."""
+"""The authenticated caller of an API request: resolved from the session cookie or a bearer token.
+
+This is the one place that decides who is calling. Everything the server later decides about authorship and
+scope starts from the :class:`Principal` built here, never from what the client says about itself.
+"""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.auth.secrets import hash_secret
-from server.errors import Unauthenticated
-from server.models import Device, Member, MemberGrid
+from server.auth.sessions import resolve_session
+from server.errors import ApiError, Unauthenticated
+from server.models import Role
+from server.services.scope import grids_in_scope
 
-__all__ = ["Principal", "authenticate"]
+__all__ = ["CsrfFailed", "Principal", "authenticate"]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CsrfFailed(ApiError):
+    status_code = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "csrf_failed",
+            "a cookie-authenticated change needs the X-CSRF-Token header of this session",
+            "请求校验失败，请刷新后重试",
+        )
 
 
 @dataclass(frozen=True)
 class Principal:
-    """A member acting through one enrolled device. ``grid_ids`` is the member's scope."""
+    """A member acting through one enrolled device. ``grid_ids`` is the member's current scope."""
 
     member_id: int
     member_name: str
-    role: str
+    role: Role
     device_id: str
     device_label: str
+    device_method: str
+    device_shared: bool
+    session_id: int
+    csrf_token: str
+    session_last_seen: datetime
     grid_ids: frozenset[int]
 
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role.is_coordinator
 
-async def authenticate(session: AsyncSession, authorization: str | None) -> Principal:
-    """Resolve an ``Authorization: Bearer <token>`` header; raise :class:`Unauthenticated` otherwise."""
-    if not authorization:
-        raise Unauthenticated("missing Authorization header; expected 'Bearer <token>'")
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization is None:
+        return None
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("malformed Authorization header; expected 'Bearer <token>'")
-    row = (
-        await session.execute(
-            select(Device, Member)
-            .join(Member, Member.id == Device.member_id)
-            .where(Device.token_hash == hash_secret(token.strip()))
-        )
-    ).first()
-    if row is None:
-        raise Unauthenticated("unknown device token")
-    device, member = row
-    if device.revoked_at is not None or not member.active:
-        raise Unauthenticated("this device has been revoked; enroll it again")
-    grid_ids = (
-        await session.scalars(select(MemberGrid.grid_id).where(MemberGrid.member_id == member.id))
-    ).all()
+    return token.strip()
+
+
+async def authenticate(
+    session: AsyncSession,
+    *,
+    method: str,
+    cookie: str | None,
+    authorization: str | None,
+    csrf_header: str | None,
+    now: datetime,
+) -> Principal:
+    """Resolve the caller; raise ``unauthenticated`` (401) or ``csrf_failed`` (403)."""
+    bearer = _bearer(authorization)
+    token = bearer or cookie
+    if not token:
+        raise Unauthenticated("no session: log in (cookie) or send 'Authorization: Bearer <token>'")
+    found = await resolve_session(session, token, now=now)
+    if found is None:
+        raise Unauthenticated("the session has ended or expired; log in again")
+    live, device, member = found
+    # A cookie rides along on cross-site requests; a bearer header never does. Only cookies need CSRF proof.
+    needs_csrf = bearer is None and method not in SAFE_METHODS
+    if needs_csrf and not (csrf_header and hmac.compare_digest(csrf_header, live.csrf_token)):
+        raise CsrfFailed()
     return Principal(
         member_id=member.id,
         member_name=member.name,
         role=member.role,
         device_id=device.id,
         device_label=device.label,
-        grid_ids=frozenset(grid_ids),
+        device_method=device.method.value,
+        device_shared=device.shared,
+        session_id=live.id,
+        csrf_token=live.csrf_token,
+        session_last_seen=live.last_seen_at,
+        grid_ids=await grids_in_scope(session, member_id=member.id, role=member.role),
     )

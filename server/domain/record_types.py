@@ -71,12 +71,46 @@ def _subset_of(allowed: tuple[str, ...]) -> Rule:
     return rule
 
 
+def _one_of(allowed: tuple[str, ...], *, nullable: bool = True) -> Rule:
+    def rule(value: JSON) -> str | None:
+        if value is None and nullable:
+            return None
+        if value not in allowed:
+            return f"must be one of {list(allowed)}, got {value!r}"
+        return None
+
+    return rule
+
+
+def _member_ids(value: JSON) -> str | None:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+    ):
+        return f"must be a list of member ids (positive integers), got {value!r}"
+    if len(set(value)) != len(value) or not 1 <= len(value) <= 20:
+        return f"must name 1 to 20 distinct members, got {value!r}"
+    return None
+
+
+def _dated_note(value: JSON) -> str | None:
+    if not isinstance(value, dict) or set(value) != {"date", "notes"}:
+        return f'must be {{"date": "YYYY-MM-DD", "notes": "..."}}, got {value!r}'
+    return _date(value["date"]) or _text(5000, nullable=False)(value["notes"])
+
+
 @dataclass(frozen=True)
 class RecordType:
     name: str
     fields: Mapping[str, Rule]
     logs: Mapping[str, Rule]
     required_on_create: tuple[str, ...]
+    # Restricted records are readable only by the members in ``readers_field``, their creator and the
+    # coordinators above the grid (docs/sync-protocol.md §3.4).
+    readers_field: str | None = None
+
+    @property
+    def restricted(self) -> bool:
+        return self.readers_field is not None
 
 
 RECORD_TYPES: Mapping[str, RecordType] = {
@@ -90,6 +124,19 @@ RECORD_TYPES: Mapping[str, RecordType] = {
         },
         logs={},
         required_on_create=("date",),
+    ),
+    "mediation": RecordType(
+        name="mediation",  # 矛盾调解
+        fields={
+            "category": _one_of(("neighbour", "family", "property", "other"), nullable=False),
+            "parties": _text(500),
+            "summary": _text(5000),
+            "mediators": _member_ids,
+            "outcome": _one_of(("ongoing", "agreed", "not_agreed")),
+        },
+        logs={"sessions": _dated_note, "followups": _dated_note},
+        required_on_create=("category", "mediators"),
+        readers_field="mediators",
     ),
 }
 
@@ -139,3 +186,11 @@ def validate_op(op: Op, *, creates_record: bool) -> None:
                 f"the first op of a {op.type} must set {missing}",
                 f"新建记录缺少必填字段 {', '.join(missing)}",
             )
+
+
+def readers(record_type: RecordType, values: Mapping[str, object]) -> frozenset[int]:
+    """The member ids a restricted record names as its readers (e.g. its mediators)."""
+    if record_type.readers_field is None:
+        return frozenset()
+    value = values.get(record_type.readers_field)
+    return frozenset(v for v in value if isinstance(v, int)) if isinstance(value, list) else frozenset()

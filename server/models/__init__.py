@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 from server.models.area import Area, AreaLevel
+from server.models.audit import AuditEvent
+from server.models.auth_state import Ceremony, Session
 from server.models.base import Base
-from server.models.device import Device, EnrollmentCode
+from server.models.device import AuthMethod, Device, EnrollmentCode
 from server.models.household import Household
-from server.models.member import Member, MemberGrid
-from server.models.oplog import OpRow, RecordRow
+from server.models.member import Assignment, Member, Role
+from server.models.oplog import OpRow, RecordAccess, RecordRow
 
 __all__ = [
     "Area",
     "AreaLevel",
+    "Assignment",
+    "AuditEvent",
+    "AuthMethod",
     "Base",
+    "Ceremony",
     "Device",
     "EnrollmentCode",
     "Household",
     "Member",
-    "MemberGrid",
     "OpRow",
+    "RecordAccess",
     "RecordRow",
+    "Role",
+    "Session",
 ]

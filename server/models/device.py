@@ -1,13 +1,19 @@
-"""Enrolled devices (each one a sync replica) and the one-time codes that enroll them."""
+"""Enrolled devices (each one a sync replica and one credential) and the one-time codes that enroll them."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base, UtcDateTime, utcnow
+
+
+class AuthMethod(enum.StrEnum):
+    PASSKEY = "passkey"  # WebAuthn platform authenticator
+    DEVICE_KEY = "device_key"  # WebCrypto ECDSA P-256 key pair kept by the app
 
 
 class EnrollmentCode(Base):
@@ -31,7 +37,27 @@ class Device(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     label: Mapped[str] = mapped_column(String(64), default="")
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    method: Mapped[AuthMethod] = mapped_column(
+        Enum(
+            AuthMethod,
+            name="auth_method",
+            native_enum=False,
+            length=16,
+            validate_strings=True,
+            values_callable=lambda methods: [m.value for m in methods],
+        )
+    )
+    # Passkey: the credential id (base64url) and its COSE public key (base64url). Device key: the JWK.
+    credential_id: Mapped[str | None] = mapped_column(String(1024), unique=True)
+    public_key: Mapped[str] = mapped_column(Text)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Given to the app once per enrollment to wrap its local data key (see docs/security.md).
+    recovery_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def usable(self) -> bool:
+        return self.revoked_at is None and self.locked_at is None

@@ -30,6 +30,7 @@ class OpRow(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
     kind: Mapped[str] = mapped_column(String(16))
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)  # see RecordAccess
     body: Mapped[str] = mapped_column(Text)  # canonical JSON of the op as the client sent it
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of body: same id + other digest = op_conflict
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -48,6 +49,23 @@ class RecordRow(Base):
     grid_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
     state: Mapped[str] = mapped_column(Text)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
     created_seq: Mapped[int] = mapped_column(BigInteger)
     updated_seq: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RecordAccess(Base):
+    """Who may read a restricted record (mediators and its creator), and since which op.
+
+    ``granted_seq`` is the op that gave access; pull sends the record's earlier ops with it. ``revoked_seq``
+    is the op that took it away; pull then tells the device to drop the record.
+    """
+
+    __tablename__ = "record_access"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)
+    granted_seq: Mapped[int] = mapped_column(BigInteger)
+    revoked_seq: Mapped[int | None] = mapped_column(BigInteger)

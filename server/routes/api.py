@@ -1,47 +1,15 @@
-"""Enrollment, the caller's profile, households and records (docs/sync-protocol.md §1, §7)."""
+"""The caller's profile, members, households and records (docs/sync-protocol.md §8)."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from server.errors import BadRequest
-from server.routes.common import api_response, current_principal, read_json, store_of
-from server.services.enrollment import enroll_device
+from server.routes.common import api_response, current_principal, store_of
 from server.services.households import list_households
-from server.services.members import grid_summaries
+from server.services.members import grid_summaries, visible_members
 from server.services.records import get_record, record_history
-
-
-async def enroll(request: Request) -> JSONResponse:
-    payload = await read_json(request)
-    if not isinstance(payload, dict) or not isinstance(payload.get("code"), str):
-        raise BadRequest("invalid_request", 'expected {"code": "ABCD-EFGH", "label": "..."}', "请填写登记码")
-    label = payload.get("label", "")
-    if not isinstance(label, str):
-        raise BadRequest(
-            "invalid_request", f"label must be a string, got {type(label).__name__}", "设备名称无效"
-        )
-    async with store_of(request).write() as session:
-        enrollment = await enroll_device(
-            session, code=payload["code"], label=label.strip(), now=datetime.now(UTC)
-        )
-    return api_response(
-        {
-            "token": enrollment.token,
-            "device": {"id": enrollment.device.id, "label": enrollment.device.label},
-            "member": {
-                "id": enrollment.member.id,
-                "name": enrollment.member.name,
-                "role": enrollment.member.role,
-            },
-            "grids": enrollment.grids,
-        },
-        status_code=201,
-    )
 
 
 async def me(request: Request) -> JSONResponse:
@@ -50,11 +18,27 @@ async def me(request: Request) -> JSONResponse:
         grids = await grid_summaries(session, principal.grid_ids)
     return api_response(
         {
-            "member": {"id": principal.member_id, "name": principal.member_name, "role": principal.role},
-            "device": {"id": principal.device_id, "label": principal.device_label},
+            "member": {
+                "id": principal.member_id,
+                "name": principal.member_name,
+                "role": principal.role.value,
+            },
+            "device": {
+                "id": principal.device_id,
+                "label": principal.device_label,
+                "method": principal.device_method,
+                "shared": principal.device_shared,
+            },
             "grids": grids,
+            "csrf_token": principal.csrf_token,
         }
     )
+
+
+async def members(request: Request) -> JSONResponse:
+    principal = await current_principal(request)
+    async with store_of(request).read() as session:
+        return api_response({"members": await visible_members(session, principal.grid_ids)})
 
 
 async def households(request: Request) -> JSONResponse:
@@ -76,8 +60,8 @@ async def history(request: Request) -> JSONResponse:
 
 
 routes = [
-    Route("/api/enroll", enroll, methods=["POST"]),
     Route("/api/me", me, methods=["GET"]),
+    Route("/api/members", members, methods=["GET"]),
     Route("/api/households", households, methods=["GET"]),
     Route("/api/records/{record_id}", record, methods=["GET"]),
     Route("/api/records/{record_id}/history", history, methods=["GET"]),

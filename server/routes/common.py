@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from server.auth.principal import Principal, authenticate
+from server.auth.rate_limit import RateLimiter
+from server.auth.sessions import COOKIE_NAME, TOUCH_INTERVAL, touch_session
 from server.db import Store
 from server.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from server.settings import Settings
 
-__all__ = ["api_response", "current_principal", "now_ms", "read_json", "settings_of", "store_of"]
+__all__ = [
+    "api_response",
+    "client_address",
+    "current_principal",
+    "now_ms",
+    "rate_limiter",
+    "read_json",
+    "settings_of",
+    "store_of",
+]
 
 
 def store_of(request: Request) -> Store:
@@ -27,6 +39,15 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
+def rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.auth_limiter
+    return limiter
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -37,8 +58,22 @@ def api_response(payload: dict[str, Any], status_code: int = 200) -> JSONRespons
 
 
 async def current_principal(request: Request) -> Principal:
-    async with store_of(request).read() as session:
-        return await authenticate(session, request.headers.get("authorization"))
+    """The caller, from the session cookie or bearer token (with CSRF proof for cookie changes)."""
+    now = datetime.now(UTC)
+    store = store_of(request)
+    async with store.read() as session:
+        principal = await authenticate(
+            session,
+            method=request.method,
+            cookie=request.cookies.get(COOKIE_NAME),
+            authorization=request.headers.get("authorization"),
+            csrf_header=request.headers.get("x-csrf-token"),
+            now=now,
+        )
+    if principal.session_last_seen + TOUCH_INTERVAL <= now:
+        async with store.write() as session:
+            await touch_session(session, principal.session_id, now)
+    return principal
 
 
 async def read_json(request: Request) -> Any:

@@ -7,8 +7,17 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from server.errors import BadRequest, PayloadTooLarge
-from server.routes.common import api_response, current_principal, now_ms, read_json, settings_of, store_of
-from server.services.pull import decode_cursor, parse_limit, pull_ops
+from server.routes.common import (
+    api_response,
+    client_address,
+    current_principal,
+    now_ms,
+    read_json,
+    settings_of,
+    store_of,
+)
+from server.services.cursors import CursorBox
+from server.services.pull import parse_limit, pull_ops
 from server.services.push import PushLimits, push_ops
 
 
@@ -26,21 +35,34 @@ async def push(request: Request) -> JSONResponse:
             "单次提交的数据过多",
         )
     limits = PushLimits(
-        max_op_bytes=settings.max_op_bytes, max_clock_ahead_ms=settings.max_clock_ahead_seconds * 1000
+        max_op_bytes=settings.max_op_bytes,
+        max_clock_ahead_ms=settings.max_clock_ahead_seconds * 1000,
+        grace_days=settings.reassignment_grace_days,
     )
     async with store_of(request).write() as session:
-        results = await push_ops(session, principal, raw_ops, limits=limits, now_ms=now_ms())
+        results = await push_ops(
+            session, principal, raw_ops, limits=limits, now_ms=now_ms(), client=client_address(request)
+        )
     # Leaving the `write()` block committed the transaction: only now is it safe to answer.
     return api_response({"results": [result.to_json() for result in results]})
 
 
 async def pull(request: Request) -> JSONResponse:
     principal = await current_principal(request)
-    after = decode_cursor(request.query_params.get("after"))
+    cursors: CursorBox = request.app.state.cursors
+    after = cursors.open(request.query_params.get("after"))
     limit = parse_limit(request.query_params.get("limit"))
     async with store_of(request).read() as session:
         page = await pull_ops(session, principal, after=after, limit=limit)
-    return api_response({"ops": page.ops, "cursor": page.cursor, "more": page.more})
+    return api_response(
+        {
+            "ops": page.ops,
+            "cursor": cursors.seal(page.last_seq),
+            "more": page.more,
+            "scope": {"grids": sorted(principal.grid_ids)},
+            "drop": page.drop,
+        }
+    )
 
 
 routes = [

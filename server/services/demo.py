@@ -1,4 +1,4 @@
-"""Demo data: one street, five communities, 40 grids, about 3,000 households, two members per grid.
+"""Demo data: one street, five communities, 40 grids, 3,000 households, two members per grid, coordinators.
 
 Names, estates and addresses are made up but shaped like the seed reports (Jinan's Tianqiao district).
 Generation is seeded, so every fresh database gets the same demo world.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.models import Area, AreaLevel, Household, Member, MemberGrid
+from server.models import Area, AreaLevel, Assignment, Household, Member, Role
 
 __all__ = ["DemoSummary", "is_empty", "load_demo"]
 
@@ -78,12 +78,14 @@ async def load_demo(session: AsyncSession, *, seed: int = 2025) -> DemoSummary:
     await session.flush()
     households: list[dict[str, object]] = []
     grid_ids: list[int] = []
+    community_ids: list[int] = []
     for c_index, community_name in enumerate(COMMUNITIES, start=1):
         community = Area(
             level=AreaLevel.COMMUNITY, name=community_name, code=f"TQDJ-{c_index:02d}", parent_id=street.id
         )
         session.add(community)
         await session.flush()
+        community_ids.append(community.id)
         for g_index in range(1, GRIDS_PER_COMMUNITY + 1):
             grid = Area(
                 level=AreaLevel.GRID,
@@ -102,16 +104,22 @@ async def load_demo(session: AsyncSession, *, seed: int = 2025) -> DemoSummary:
     for grid_id in grid_ids:
         for _ in range(MEMBERS_PER_GRID):
             phone = _phone(rng, used_phones)
-            member = Member(name=_person(rng), phone=phone, role="member", active=True)
+            member = Member(name=_person(rng), phone=phone, role=Role.MEMBER, active=True)
             session.add(member)
             await session.flush()
-            session.add(MemberGrid(member_id=member.id, grid_id=grid_id))
+            session.add(Assignment(member_id=member.id, area_id=grid_id))
             first_member_id = first_member_id or member.id
+    # One coordinator per community (社区书记) and one for the street (街道).
+    for area_id, role in [*((c, Role.COMMUNITY) for c in community_ids), (street.id, Role.STREET)]:
+        coordinator = Member(name=_person(rng), phone=_phone(rng, used_phones), role=role, active=True)
+        session.add(coordinator)
+        await session.flush()
+        session.add(Assignment(member_id=coordinator.id, area_id=area_id))
     await session.flush()
     return DemoSummary(
         grids=len(grid_ids),
         households=len(households),
-        members=len(grid_ids) * MEMBERS_PER_GRID,
+        members=len(grid_ids) * MEMBERS_PER_GRID + len(community_ids) + 1,
         first_member_id=first_member_id,
     )
 

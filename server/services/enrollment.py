@@ -1,7 +1,14 @@
-"""Enrollment: a one-time code, created for a member, exchanged once for a device and its token."""
+"""Enrollment: a one-time code, a ceremony with one challenge, and a proven credential become a device.
+
+Three transactions on purpose: (1) start — check the code, store the ceremony; (2) take the ceremony (its
+deletion commits even if the answer is wrong); (3) after the credential checks out — use up the code, create
+the device and its first session. Step 3 re-checks the code, so two ceremonies racing on one code cannot both
+enroll.
+"""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,22 +16,54 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.auth.secrets import hash_secret, new_device_id, new_enrollment_code, new_token, normalize_code
+from server.auth import credentials
+from server.auth.ceremonies import check_ceremony, start_ceremony, take_ceremony
+from server.auth.credentials import CredentialError, RelyingParty
+from server.auth.secrets import b64url_encode, hash_secret, new_device_id, new_enrollment_code, normalize_code
+from server.auth.sessions import open_session
+from server.db import Store
 from server.errors import BadRequest
-from server.models import Device, EnrollmentCode, Member, MemberGrid
+from server.models import AuthMethod, Device, EnrollmentCode, Member
+from server.services.audit import audit
 from server.services.members import grid_summaries
+from server.services.scope import grids_in_scope
+from server.settings import Settings
 
-__all__ = ["Enrollment", "create_enrollment_code", "enroll_device"]
+__all__ = [
+    "EnrollOptions",
+    "Enrollment",
+    "create_enrollment_code",
+    "enroll_with_device_key",
+    "enroll_with_passkey",
+    "start_enrollment",
+]
 
 MAX_LABEL_CHARS = 64
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrollOptions:
+    """What the member chose on the device, and how the session is carried."""
+
+    label: str = ""
+    shared: bool = False
+    previous_device: str | None = None
+    via_cookie: bool = True
+    client: str | None = None
 
 
 @dataclass(frozen=True)
 class Enrollment:
     token: str
+    csrf_token: str
     device: Device
     member: Member
     grids: list[dict[str, Any]]
+    previous_recovery_key: str | None
+
+
+def relying_party(settings: Settings) -> RelyingParty:
+    return RelyingParty(rp_id=settings.rp_id, rp_name=settings.rp_name, origin=settings.origin)
 
 
 async def create_enrollment_code(
@@ -54,30 +93,156 @@ def _invalid_code() -> BadRequest:
     )
 
 
-async def enroll_device(session: AsyncSession, *, code: str, label: str, now: datetime) -> Enrollment:
-    """Use up ``code`` and register a new device for its member."""
-    if len(label) > MAX_LABEL_CHARS:
-        raise BadRequest(
-            "invalid_request", f"label must be at most {MAX_LABEL_CHARS} characters", "设备名称过长"
+async def _usable_code(
+    session: AsyncSession, *, code_id: int | None, code: str | None, now: datetime
+) -> EnrollmentCode:
+    if code_id is not None:
+        row = await session.get(EnrollmentCode, code_id)
+    else:
+        assert code is not None
+        row = await session.scalar(
+            select(EnrollmentCode).where(EnrollmentCode.code_hash == hash_secret(normalize_code(code)))
         )
-    row = await session.scalar(
-        select(EnrollmentCode).where(EnrollmentCode.code_hash == hash_secret(normalize_code(code)))
-    )
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise _invalid_code()
     member = await session.get(Member, row.member_id)
     if member is None or not member.active:
         raise _invalid_code()
-    row.used_at = now
-    token = new_token()
-    device = Device(
-        id=new_device_id(), member_id=member.id, label=label, token_hash=hash_secret(token), created_at=now
+    return row
+
+
+async def start_enrollment(
+    session: AsyncSession, *, code: str, settings: Settings, now: datetime
+) -> dict[str, Any]:
+    """Step 1: check the code and open a ceremony; the answer carries both kinds of challenge."""
+    row = await _usable_code(session, code_id=None, code=code, now=now)
+    member = await session.get(Member, row.member_id)
+    assert member is not None
+    ceremony, challenge = await start_ceremony(
+        session, kind="enroll", member_id=member.id, code_id=row.id, now=now
     )
-    session.add(device)
-    await session.flush()
-    grid_ids = (
-        await session.scalars(select(MemberGrid.grid_id).where(MemberGrid.member_id == member.id))
-    ).all()
-    return Enrollment(
-        token=token, device=device, member=member, grids=await grid_summaries(session, grid_ids)
+    rp = relying_party(settings)
+    return {
+        "ceremony": ceremony.id,
+        "member": {"id": member.id, "name": member.name},
+        "passkey": credentials.registration_options(
+            rp, member_id=member.id, member_name=member.name, challenge=challenge
+        ),
+        "device_key": {"challenge": b64url_encode(challenge)},
+        "expires_in": int((ceremony.expires_at - now).total_seconds()),
+    }
+
+
+async def enroll_with_passkey(
+    store: Store,
+    *,
+    ceremony_id: object,
+    credential: object,
+    options: EnrollOptions,
+    settings: Settings,
+    now: datetime,
+) -> Enrollment:
+    async def prove(challenge: bytes) -> tuple[AuthMethod, str | None, str, int]:
+        verified = credentials.verify_registration(
+            relying_party(settings), credential=credential, challenge=challenge
+        )
+        return AuthMethod.PASSKEY, verified.credential_id, verified.public_key, verified.sign_count
+
+    return await _enroll(
+        store, ceremony_id=ceremony_id, prove=prove, options=options, settings=settings, now=now
     )
+
+
+async def enroll_with_device_key(
+    store: Store, *, ceremony_id: object, public_key: object, signature: object, options: EnrollOptions,
+    settings: Settings, now: datetime,
+) -> Enrollment:  # fmt: skip
+    async def prove(challenge: bytes) -> tuple[AuthMethod, str | None, str, int]:
+        jwk = credentials.parse_device_key(public_key)
+        message = credentials.device_key_message("lianhu-enroll", settings.origin, challenge)
+        credentials.verify_device_key(public_key=jwk, message=message, signature=signature)
+        return AuthMethod.DEVICE_KEY, None, jwk, 0
+
+    return await _enroll(
+        store, ceremony_id=ceremony_id, prove=prove, options=options, settings=settings, now=now
+    )
+
+
+def _check_options(options: EnrollOptions) -> None:
+    if len(options.label) > MAX_LABEL_CHARS:
+        raise BadRequest(
+            "invalid_request", f"label must be at most {MAX_LABEL_CHARS} characters", "设备名称过长"
+        )
+
+
+async def _enroll(
+    store: Store,
+    *,
+    ceremony_id: object,
+    prove: Any,
+    options: EnrollOptions,
+    settings: Settings,
+    now: datetime,
+) -> Enrollment:
+    _check_options(options)
+    async with store.write() as session:
+        ceremony = await take_ceremony(session, ceremony_id)
+    challenge = check_ceremony(ceremony, kind="enroll", now=now)
+    assert ceremony is not None
+    try:
+        method, credential_id, public_key, sign_count = await prove(challenge)
+    except CredentialError as error:
+        async with store.write() as session:
+            await audit(
+                session,
+                "enroll_failed",
+                member_id=ceremony.member_id,
+                client=options.client,
+                reason=str(error),
+            )
+        raise BadRequest("invalid_credential", str(error), "凭据校验失败") from None
+
+    async with store.write() as session:
+        code = await _usable_code(session, code_id=ceremony.code_id, code=None, now=now)
+        code.used_at = now
+        member = await session.get(Member, code.member_id)
+        assert member is not None
+        previous_key = await _retire_previous(session, options.previous_device, member.id, now)
+        device = Device(
+            id=new_device_id(),
+            member_id=member.id,
+            label=options.label,
+            method=method,
+            credential_id=credential_id,
+            public_key=public_key,
+            sign_count=sign_count,
+            shared=options.shared,
+            recovery_key=b64url_encode(secrets.token_bytes(32)),
+            created_at=now,
+        )
+        session.add(device)
+        await session.flush()
+        token, live = await open_session(
+            session, device, via_cookie=options.via_cookie, settings=settings, now=now
+        )
+        await audit(
+            session, "enrolled", member_id=member.id, device_id=device.id, client=options.client,
+            method=method.value, shared=options.shared, previous_device=options.previous_device,
+        )  # fmt: skip
+        grids = await grid_summaries(
+            session, await grids_in_scope(session, member_id=member.id, role=member.role)
+        )
+        return Enrollment(token, live.csrf_token, device, member, grids, previous_key)
+
+
+async def _retire_previous(
+    session: AsyncSession, device_id: str | None, member_id: int, now: datetime
+) -> str | None:
+    """The recovery key of the member's earlier device in this browser, which this enrollment replaces."""
+    if device_id is None:
+        return None
+    previous = await session.get(Device, device_id)
+    if previous is None or previous.member_id != member_id or not previous.recovery_key:
+        return None  # someone else's device, or an unknown one: give nothing away
+    previous.revoked_at = previous.revoked_at or now
+    return previous.recovery_key

@@ -1,8 +1,9 @@
 """Pull: the ops after a cursor that the caller may see, one page at a time.
 
-The cursor is the last ``seq`` the caller has been given. Because writers are serialized (``server.db``),
-every op with a smaller ``seq`` than a visible one is already visible, so ``seq > cursor`` never skips.
-Cursors are opaque to clients; today they are the decimal ``seq`` with a version prefix.
+The cursor stands for the last ``seq`` the caller has been given. Because writers are serialized
+(``server.db``), every op with a smaller ``seq`` than a visible one is already visible, so ``seq > cursor``
+never skips. Restricted records (mediation notes) add two things per page: the earlier ops of records the
+caller was just given access to, and the ids of records whose access was just taken away (``drop``).
 """
 
 from __future__ import annotations
@@ -10,40 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
 from server.errors import BadRequest
-from server.models import OpRow
+from server.models import OpRow, RecordAccess
 from server.services.records import op_json
 
-__all__ = ["MAX_PULL_LIMIT", "PullPage", "decode_cursor", "encode_cursor", "pull_ops"]
+__all__ = ["MAX_PULL_LIMIT", "PullPage", "parse_limit", "pull_ops", "readable_ops"]
 
 MAX_PULL_LIMIT = 1000
 DEFAULT_PULL_LIMIT = 200
-_PREFIX = "v1."
 
 
 @dataclass(frozen=True)
 class PullPage:
     ops: list[dict[str, Any]]
-    cursor: str
+    last_seq: int
     more: bool
-
-
-def encode_cursor(seq: int) -> str:
-    return f"{_PREFIX}{seq}"
-
-
-def decode_cursor(cursor: str | None) -> int:
-    """``None`` or ``""`` → 0 (from the start); raise ``invalid_cursor`` for anything not ours."""
-    if not cursor:
-        return 0
-    digits = cursor.removeprefix(_PREFIX)
-    if cursor == digits or not digits.isascii() or not digits.isdigit() or len(digits) > 18:
-        raise BadRequest("invalid_cursor", f"cursor {cursor!r} was not issued by this server", "同步游标无效")
-    return int(digits)
+    drop: list[str]
 
 
 def parse_limit(raw: str | None) -> int:
@@ -54,15 +41,62 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
+def readable_ops(principal: Principal) -> ColumnElement[bool]:
+    """The ops ``principal`` may read now: in scope, and for restricted records only with access."""
+    in_scope = OpRow.grid_id.in_(principal.grid_ids)
+    if principal.is_coordinator:
+        return in_scope
+    has_access = exists().where(
+        RecordAccess.record_id == OpRow.record_id,
+        RecordAccess.member_id == principal.member_id,
+        RecordAccess.revoked_seq.is_(None),
+    )
+    return and_(in_scope, or_(OpRow.restricted.is_(False), has_access))
+
+
 async def pull_ops(session: AsyncSession, principal: Principal, *, after: int, limit: int) -> PullPage:
+    # Read the end of the log first. Every op up to it has committed (writers commit in seq order), so the
+    # page query below, even under a newer snapshot (PostgreSQL READ COMMITTED), sees all of them.
+    end = max(after, int(await session.scalar(select(func.coalesce(func.max(OpRow.seq), 0))) or 0))
     rows = (
         await session.scalars(
             select(OpRow)
-            .where(OpRow.seq > after, OpRow.grid_id.in_(principal.grid_ids))
+            .where(OpRow.seq > after, OpRow.seq <= end, readable_ops(principal))
             .order_by(OpRow.seq)
             .limit(limit + 1)
         )
     ).all()
-    page = rows[:limit]
-    last = page[-1].seq if page else after
-    return PullPage(ops=[op_json(row) for row in page], cursor=encode_cursor(last), more=len(rows) > limit)
+    more = len(rows) > limit
+    page = list(rows[:limit])
+    # Without more to read, the cursor moves to the end of the log, past ops the caller cannot see.
+    last_seq = page[-1].seq if more else end
+    granted, drop = await _access_changes(session, principal, after=after, upto=last_seq)
+    if granted:
+        earlier = await session.scalars(
+            select(OpRow).where(OpRow.record_id.in_(granted), OpRow.seq <= after, readable_ops(principal))
+        )
+        page = sorted([*earlier.all(), *page], key=lambda row: row.seq)
+    return PullPage(ops=[op_json(row) for row in page], last_seq=last_seq, more=more, drop=drop)
+
+
+async def _access_changes(
+    session: AsyncSession, principal: Principal, *, after: int, upto: int
+) -> tuple[list[str], list[str]]:
+    if principal.is_coordinator:
+        return [], []
+    rows = (
+        await session.execute(
+            select(RecordAccess.record_id, RecordAccess.granted_seq, RecordAccess.revoked_seq).where(
+                RecordAccess.member_id == principal.member_id,
+                or_(
+                    RecordAccess.granted_seq.between(after + 1, upto),
+                    RecordAccess.revoked_seq.between(after + 1, upto),
+                ),
+            )
+        )
+    ).all()
+    granted = [
+        record_id for record_id, granted_seq, revoked in rows if revoked is None and granted_seq > after
+    ]
+    drop = [record_id for record_id, _, revoked in rows if revoked is not None and after < revoked <= upto]
+    return granted, drop

@@ -1,8 +1,10 @@
 // In-memory stand-ins for the PWA's IndexedDB module (pwa/js/db.js) and for the server, for Node tests of
-// the outbox and the sync client. Not a test file (node --test picks up *.test.mjs only).
-// The fake db exports the same verbs as db.js with the same semantics; the e2e suite runs the real one in
-// Chromium (e2e/test_db.py).
+// the outbox, the sync client, enrollment and login. Not a test file (node --test picks up *.test.mjs only).
+// The fake db has the same verbs as one member's data in db.js (db/member-data.js), with the same
+// semantics, minus the encryption; the e2e suite runs the real one in Chromium (e2e/test_db.py).
 
+import { decode } from '../../pwa/js/base64url.js';
+import { signedMessage } from '../../pwa/js/device-key.js';
 import { applyOp } from '../../pwa/js/sync/merge.js';
 
 export function fakeDb() {
@@ -14,6 +16,16 @@ export function fakeDb() {
   const outbox = new Map();
   let seq = 0;
   const copy = (/** @type {any} */ v) => (v === undefined ? undefined : structuredClone(v));
+  /** @param {string[]} ids  records with an outbox entry stay */
+  function dropIds(ids) {
+    const kept = new Set([...outbox.values()].map((entry) => entry.op.record));
+    const dropped = ids.filter((id) => !kept.has(id));
+    for (const id of dropped) {
+      records.delete(id);
+      for (const [opId, op] of ops) if (op.record === id) ops.delete(opId);
+    }
+    return dropped;
+  }
 
   return {
     meta, households, records, ops, outbox,
@@ -31,7 +43,9 @@ export function fakeDb() {
     async getRecords(/** @type {string[]} */ ids) {
       return new Map(ids.filter((id) => records.has(id)).map((id) => [id, copy(records.get(id))]));
     },
-    async listRecords(/** @type {string} */ type) { return [...records.values()].filter((r) => r.type === type).map(copy); },
+    async listRecords(/** @type {string | undefined} */ type) {
+      return [...records.values()].filter((r) => type === undefined || r.type === type).map(copy);
+    },
     async listOpsOfRecord(/** @type {string} */ id) { return [...ops.values()].filter((o) => o.record === id).map(copy); },
     async saveLocalOp(/** @type {any} */ { op, wireOp, state, clock, createdAt }) {
       meta.set('clock', copy(clock));
@@ -41,11 +55,19 @@ export function fakeDb() {
       outbox.set(seq, { seq, op: copy(wireOp), status: 'pending', createdAt });
       return seq;
     },
-    async saveRemoteOps(/** @type {any} */ { ops: pulled, states, clock, cursor }) {
+    async saveRemoteOps(/** @type {any} */ { ops: pulled, states, clock, cursor, drop = [] }) {
       for (const op of pulled) ops.set(op.id, copy(op));
       for (const state of states) records.set(state.id, copy(state));
       meta.set('clock', copy(clock));
       meta.set('cursor', cursor);
+      dropIds(drop);
+    },
+    async dropRecords(/** @type {string[]} */ ids) { return dropIds(ids); },
+    /** @type {any} the directory entry saveEnrollment stored */
+    entry: null,
+    async saveEnrollment(/** @type {any} */ entry, /** @type {Record<string, any>} */ values) {
+      this.entry = entry;
+      for (const [k, v] of Object.entries(values)) meta.set(k, copy(v));
     },
     async listOutbox() { return [...outbox.values()].sort((a, b) => a.seq - b.seq).map(copy); },
     async countOutbox() { return outbox.size; },
@@ -67,7 +89,6 @@ export function fakeDb() {
 /** A db as enrollment leaves it. */
 export function enrolledDb({ memberId = 7, deviceId = 'dev0001', serverOffset = 0 } = {}) {
   const db = fakeDb();
-  db.meta.set('token', 'secret-token');
   db.meta.set('device', { id: deviceId, label: 'test phone' });
   db.meta.set('member', { id: memberId, name: '张伟', role: 'member' });
   db.meta.set('grids', [{ id: 3, name: '第1网格' }]);
@@ -75,22 +96,52 @@ export function enrolledDb({ memberId = 7, deviceId = 'dev0001', serverOffset = 
   return db;
 }
 
+/** A directory of members (db/directory.js verbs) in memory. */
+export function fakeDirectory() {
+  /** @type {Map<number, any>} */
+  const members = new Map();
+  return {
+    members,
+    async listMembers() { return [...members.values()]; },
+    async getMember(/** @type {number} */ id) { return members.get(id); },
+    async updateMember(/** @type {number} */ id, /** @type {(e: any) => any} */ change) {
+      const next = change(members.get(id));
+      members.set(id, next);
+      return next;
+    },
+  };
+}
+
 /**
- * A tiny server that speaks docs/sync-protocol.md §4–§7 well enough for the client: it stores ops in
- * sequence order, merges them, and can be told to fail.
- * @param {{memberId?: number, reject?: (op: any) => any, serverTime?: number}} [options]
+ * A tiny server that speaks docs/sync-protocol.md §1, §2, §4–§8 well enough for the client: sessions
+ * by cookie with a CSRF token, device-key enrollment and login (signatures really checked), ops stored
+ * in sequence order and merged, pull with scope and drop; and it can be told to fail.
+ * @param {{memberId?: number, reject?: (op: any) => any, serverTime?: number, origin?: string,
+ *          loggedIn?: string | null}} [options]  loggedIn: a device whose session the cookie holds
  */
-export function fakeServer({ memberId = 7, reject = () => null, serverTime = 1763712000000 } = {}) {
+export function fakeServer({ memberId = 7, reject = () => null, serverTime = 1763712000000, origin = 'http://phone.test', loggedIn = 'dev0001' } = {}) {
   /** @type {any[]} */
   const log = [];
   const states = new Map();
-  /** @type {{method: string, path: string, body: any}[]} */
+  /** @type {{method: string, path: string, body: any, headers: Record<string, string>}[]} */
   const requests = [];
   /** @type {((req: {method: string, path: string}) => Response | Error | null)[]} */
   const failures = [];
+  /** @type {{device: string, csrf: string} | null} the session the browser's cookie holds */
+  let session = loggedIn ? { device: loggedIn, csrf: `csrf-${loggedIn}` } : null;
+  /** @type {Map<string, {member: number, method: string, publicKey?: CryptoKey, locked: boolean}>} */
+  const devices = new Map(loggedIn ? [[loggedIn, { member: memberId, method: 'device_key', locked: false }]] : []);
+  /** @type {Map<string, any>} */
+  const ceremonies = new Map();
+  const recoveryKeys = new Map();
+  const scope = { grids: [3] };
+  /** @type {string[]} */
+  const drop = [];
+  let counter = 0;
 
   const json = (/** @type {number} */ status, /** @type {any} */ body) =>
-    new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+    new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  const error = (/** @type {number} */ status, /** @type {string} */ code) => json(status, { error: { code, message: code } });
 
   /** @param {any} op  an op pushed by someone else, stored as if it came from another phone */
   function store(op) {
@@ -101,15 +152,81 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
     return 'accepted';
   }
 
+  /** @param {string} device */
+  function startSession(device) {
+    session = { device, csrf: `csrf-${device}-${++counter}` };
+    return { device: { id: device, method: devices.get(device)?.method }, member: { id: memberId, name: '张伟', role: 'member' }, grids: [{ id: 3, name: '第1网格' }], csrf_token: session.csrf, server_time: serverTime };
+  }
+
+  /** @param {CryptoKey | undefined} key @param {string} purpose @param {string} challenge @param {string} signature */
+  async function verified(key, purpose, challenge, signature) {
+    if (!key) return false;
+    const message = new TextEncoder().encode(signedMessage(/** @type {any} */ (purpose), origin, challenge));
+    return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, decode(signature), message);
+  }
+
+  /** @param {string} path @param {any} body */
+  async function auth(path, body) {
+    if (path === '/api/enroll/start') {
+      if (body.code.replace(/[^A-Z0-9]/gi, '').toUpperCase() !== 'ABCDEFGH') return error(400, 'invalid_code');
+      const ceremony = `c${++counter}`;
+      ceremonies.set(ceremony, { challenge: `challenge${counter}AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA` });
+      return json(200, { ceremony, member: { id: memberId, name: '张伟' }, passkey: { challenge: 'x' }, device_key: ceremonies.get(ceremony), expires_in: 300, server_time: serverTime });
+    }
+    if (path === '/api/enroll/device-key') {
+      const ceremony = ceremonies.get(body.ceremony);
+      ceremonies.delete(body.ceremony);
+      if (!ceremony) return error(400, 'invalid_ceremony');
+      const publicKey = await crypto.subtle.importKey('jwk', body.public_key, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
+      if (!(await verified(publicKey, 'enroll', ceremony.challenge, body.signature))) return error(400, 'invalid_credential');
+      const id = `dev${String(++counter).padStart(13, '0')}`;
+      devices.set(id, { member: memberId, method: 'device_key', publicKey, locked: false });
+      const previous = body.previous_device && devices.get(body.previous_device)?.member === memberId ? recoveryKeys.get(body.previous_device) : null;
+      const recovery = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+      recoveryKeys.set(id, recovery);
+      return json(201, { ...startSession(id), device: { id, label: body.label ?? null, method: 'device_key', shared: Boolean(body.shared) }, recovery_key: recovery, previous_recovery_key: previous ?? null });
+    }
+    if (path === '/api/login/start') {
+      const device = devices.get(body.device);
+      if (!device || device.locked) return error(401, 'unauthenticated');
+      const ceremony = `c${++counter}`;
+      ceremonies.set(ceremony, { challenge: `login${counter}BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB`, device: body.device });
+      return json(200, { ceremony, method: device.method, device_key: { challenge: ceremonies.get(ceremony).challenge } });
+    }
+    if (path === '/api/login/device-key') {
+      const ceremony = ceremonies.get(body.ceremony);
+      ceremonies.delete(body.ceremony);
+      if (!ceremony) return error(400, 'invalid_ceremony');
+      if (!(await verified(devices.get(ceremony.device)?.publicKey, 'login', ceremony.challenge, body.signature))) return error(400, 'invalid_credential');
+      return json(200, startSession(ceremony.device));
+    }
+    if (path === '/api/device/lockout') {
+      const device = devices.get(body.device);
+      if (device) device.locked = true;
+      if (session?.device === body.device) session = null;
+      return json(204, null);
+    }
+    return null;
+  }
+
   /** @type {typeof fetch} */
   async function fetch(input, init = {}) {
-    const url = new URL(String(input), 'http://phone.test');
+    const url = new URL(String(input), origin);
     const method = init.method ?? 'GET';
     const body = init.body ? JSON.parse(String(init.body)) : undefined;
-    requests.push({ method, path: url.pathname + url.search, body });
+    const headers = /** @type {Record<string, string>} */ (init.headers ?? {});
+    requests.push({ method, path: url.pathname + url.search, body, headers });
     const failure = failures.shift()?.({ method, path: url.pathname });
     if (failure instanceof Error) throw failure;
     if (failure) return failure;
+    const answer = await auth(url.pathname, body);
+    if (answer) return answer;
+    if (!session) return error(401, 'unauthenticated');
+    if (method !== 'GET' && headers['X-CSRF-Token'] !== session.csrf) return error(403, 'csrf_failed');
+    if (url.pathname === '/api/logout') {
+      session = null;
+      return json(204, null);
+    }
     if (url.pathname === '/api/sync/push') {
       const results = body.ops.map((/** @type {any} */ op) => {
         const rejection = reject(op);
@@ -123,21 +240,24 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
       const limit = Number(url.searchParams.get('limit'));
       const page = log.slice(after, after + limit);
       const cursor = String(after + page.length);
-      return json(200, { ops: page, cursor, more: after + page.length < log.length, server_time: serverTime });
+      return json(200, { ops: page, cursor, more: after + page.length < log.length, scope, drop: drop.splice(0), server_time: serverTime });
     }
     if (url.pathname === '/api/households') {
-      return json(200, { households: [{ id: 'hh-1', grid: 3, address: '1号楼1单元101', head: '王秀英', tags: [], care_level: 'green' }], server_time: serverTime });
+      return json(200, { households: [{ id: 'hh-1', grid: { id: 3, name: '第1网格' }, address: '1号楼1单元101', head: '王秀英', tags: [], care_level: 'green' }], server_time: serverTime });
     }
     if (url.pathname === '/api/me') {
-      return json(200, { member: { id: memberId, name: '张伟', role: 'member' }, device: { id: 'dev0001' }, grids: [], server_time: serverTime });
+      return json(200, { member: { id: memberId, name: '张伟', role: 'member' }, device: { id: session.device }, grids: [{ id: 3, name: '第1网格' }], csrf_token: session.csrf, server_time: serverTime });
     }
-    const history = /^\/api\/records\/([^/]+)\/history$/.exec(url.pathname);
-    if (history) {
-      const ops = log.filter((o) => o.record === history[1]).map((o) => ({ ...o, author_name: `成员${o.author}` }));
-      return json(200, { record: states.get(history[1]), ops, server_time: serverTime });
+    if (url.pathname === '/api/members') {
+      const ids = new Set([memberId, ...log.map((op) => op.author)]);
+      return json(200, { members: [...ids].map((id) => ({ id, name: id === memberId ? '张伟' : `成员${id}`, role: 'member' })) });
     }
-    return json(404, { error: { code: 'not_found', message: 'no route' } });
+    return error(404, 'not_found');
   }
 
-  return { fetch, log, states, requests, failures, store, json };
+  return {
+    fetch, log, states, requests, failures, store, json, devices, scope, drop,
+    get session() { return session; },
+    set session(value) { session = value; },
+  };
 }

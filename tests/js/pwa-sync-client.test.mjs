@@ -12,9 +12,9 @@ import { enrolledDb, fakeServer } from './pwa-fakes.mjs';
 
 const NOW = 1763712000000;
 
-/** @param {ReturnType<typeof fakeServer>} server @param {ReturnType<typeof enrolledDb>} db */
-function apiFor(server, db) {
-  return createApi({ fetch: server.fetch, token: () => db.meta.get('token') });
+/** @param {ReturnType<typeof fakeServer>} server */
+function apiFor(server) {
+  return createApi({ fetch: server.fetch });
 }
 
 /** @param {Partial<{household: string, date: string, items: string[], notes: string | null, request: string | null}>} overrides */
@@ -64,7 +64,7 @@ test('push: accepted and duplicate leave the outbox, in creation order', async (
   const server = fakeServer();
   for (let i = 0; i < 3; i++) await createVisit(visit({ notes: `第${i}次` }), { db, now: () => NOW + i });
   server.store(structuredClone([...db.outbox.values()][1].op)); // the server already has the second one
-  const result = await syncOnce({ api: apiFor(server, db), db, now: () => NOW });
+  const result = await syncOnce({ api: apiFor(server), db, now: () => NOW });
   assert.deepEqual(result, { pushed: 3, rejected: 0, pulled: 3 });
   assert.equal(db.outbox.size, 0);
   const pushed = server.requests.find((r) => r.path === '/api/sync/push');
@@ -79,7 +79,7 @@ test('push: a rejected op stays, marked with code and messages, and is not sent 
   });
   const far = await createVisit(visit({ household: 'hh-far' }), { db, now: () => NOW });
   await createVisit(visit(), { db, now: () => NOW + 1 });
-  const api = apiFor(server, db);
+  const api = apiFor(server);
   assert.deepEqual(await syncOnce({ api, db, now: () => NOW }), { pushed: 1, rejected: 1, pulled: 1 });
   const [entry] = db.outbox.values();
   assert.equal(entry.op.record, far);
@@ -115,7 +115,7 @@ test('a network error or a 5xx leaves every entry to be pushed again', async () 
   const db = enrolledDb();
   const server = fakeServer();
   await createVisit(visit(), { db, now: () => NOW });
-  const api = apiFor(server, db);
+  const api = apiFor(server);
 
   server.failures.push(() => new TypeError('Failed to fetch'));
   await assert.rejects(syncOnce({ api, db }), { name: 'NetworkError', code: 'network' });
@@ -153,7 +153,7 @@ test('pull: pages until more is false, merges ops from other phones, stores the 
       author: 9,
     });
   }
-  const result = await syncOnce({ api: apiFor(server, db), db, now: () => NOW });
+  const result = await syncOnce({ api: apiFor(server), db, now: () => NOW });
   assert.equal(result.pulled, 1200);
   const pulls = server.requests.filter((r) => r.path.startsWith('/api/sync/pull'));
   assert.equal(pulls.length, 3);
@@ -161,11 +161,13 @@ test('pull: pages until more is false, merges ops from other phones, stores the 
   assert.equal(db.meta.get('cursor'), '1200');
   assert.equal(db.records.get(record).fields.notes.value, '别人的记录 1199');
   assert.equal(db.meta.get('clock').wall, NOW + 60000 + 1199, 'the clock moved past every clock it saw');
-  assert.deepEqual(db.meta.get('authors'), { 9: '成员9' }, 'a colleague is named once, from a record history');
+  assert.equal(db.meta.get('authors')[9], '成员9', 'colleagues are named from GET /api/members');
   assert.equal(db.households.get('hh-1').head, '王秀英');
 
-  await syncOnce({ api: apiFor(server, db), db, now: () => NOW });
-  assert.ok(server.requests.at(-3)?.path.includes('after=1200'), 'the next round asks after the stored cursor');
+  await syncOnce({ api: apiFor(server), db, now: () => NOW });
+  const lastPull = server.requests.filter((r) => r.path.startsWith('/api/sync/pull')).at(-1);
+  assert.ok(lastPull?.path.includes('after=1200'), 'the next round asks after the stored cursor');
+  assert.equal(server.requests.filter((r) => r.path === '/api/members').length, 1, 'names are asked for only when new');
 });
 
 test('our own op coming back in a pull changes nothing', async () => {
@@ -173,7 +175,7 @@ test('our own op coming back in a pull changes nothing', async () => {
   const server = fakeServer();
   const id = await createVisit(visit(), { db, now: () => NOW });
   const before = structuredClone(db.records.get(id));
-  await syncOnce({ api: apiFor(server, db), db, now: () => NOW });
+  await syncOnce({ api: apiFor(server), db, now: () => NOW });
   assert.deepEqual(db.records.get(id), before);
 });
 
@@ -189,7 +191,7 @@ test('the api reports server_time so the phone can correct its clock offset', as
 test('an error body becomes an ApiError with the stable code', async () => {
   const server = fakeServer();
   server.failures.push(() => server.json(400, { error: { code: 'invalid_code', message: 'unknown code', message_zh: '登记码无效' } }));
-  await assert.rejects(createApi({ fetch: server.fetch }).enroll('AAAA-BBBB'), {
+  await assert.rejects(createApi({ fetch: server.fetch }).enrollStart('AAAA-BBBB'), {
     name: 'ApiError',
     code: 'invalid_code',
     status: 400,
@@ -202,7 +204,7 @@ test('the syncer runs one round at a time; asking meanwhile queues one more roun
   const server = fakeServer();
   /** @type {boolean[]} */
   const running = [];
-  const syncer = createSyncer({ api: apiFor(server, db), db, onChange: (s) => { running.push(s.running); } });
+  const syncer = createSyncer({ api: apiFor(server), db, onChange: (s) => { running.push(s.running); } });
   const first = syncer.run();
   await createVisit(visit(), { db, now: () => NOW }); // saved while the first round runs
   const [second, third] = [syncer.run(), syncer.run()];

@@ -82,9 +82,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         _psql(cluster, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+ORIGIN = "http://localhost"
+SECRET = "t" * 40
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    return Settings(database_url=database_url, origin=ORIGIN, rp_id="localhost", secret_key=SECRET)
 
 
 @pytest.fixture
@@ -107,5 +111,5 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def world(store: Store) -> World:
-    return await make_world(store)
+async def world(store: Store, settings: Settings) -> World:
+    return await make_world(store, settings)

@@ -7,10 +7,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from server.auth.secrets import b64url_encode
 from server.db import Store
-from server.models import Area, AreaLevel, Household
-from server.services.enrollment import create_enrollment_code, enroll_device
+from server.models import Area, AreaLevel, Household, Role
+from server.services.enrollment import (
+    Enrollment,
+    EnrollOptions,
+    create_enrollment_code,
+    enroll_with_device_key,
+    start_enrollment,
+)
 from server.services.members import add_member
+from server.settings import Settings
 from sync import HybridClock, uuid7
 
 
@@ -21,6 +33,7 @@ class Phone:
     member_id: int
     device_id: str
     token: str
+    key: DeviceKey
     clock: HybridClock = field(init=False)
 
     def __post_init__(self) -> None:
@@ -52,21 +65,65 @@ class World:
     grid_b: int
     households_a: list[str]
     households_b: list[str]
+    community: int
     alice: Phone  # member of grid A
     bob: Phone  # member of grid A
     carol: Phone  # member of grid B
+    dora: Phone  # community coordinator (社区) above grids A and B
 
 
-async def enroll_phone(store: Store, *, name: str, grid_ids: list[int]) -> Phone:
+class DeviceKey:
+    """What the PWA's WebCrypto fallback does, in Python: an ECDSA P-256 key that signs challenges."""
+
+    def __init__(self) -> None:
+        self.private = ec.generate_private_key(ec.SECP256R1())
+
+    @property
+    def jwk(self) -> dict[str, str]:
+        numbers = self.private.public_key().public_numbers()
+        return {"kty": "EC", "crv": "P-256", "x": b64url_encode(numbers.x.to_bytes(32, "big")),
+                "y": b64url_encode(numbers.y.to_bytes(32, "big"))}  # fmt: skip
+
+    def sign(self, purpose: str, origin: str, challenge: str) -> str:
+        der = self.private.sign(f"{purpose}\n{origin}\n{challenge}".encode(), ec.ECDSA(hashes.SHA256()))
+        r, s = decode_dss_signature(der)
+        return b64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+async def new_code(store: Store, member_id: int) -> str:
+    async with store.write() as session:
+        code, _ = await create_enrollment_code(
+            session, member_id=member_id, ttl=timedelta(hours=1), now=datetime.now(UTC)
+        )
+    return code
+
+
+async def enroll_with_key(
+    store: Store, settings: Settings, code: str, key: DeviceKey, **options: Any
+) -> Enrollment:
     now = datetime.now(UTC)
     async with store.write() as session:
-        member = await add_member(session, name=name, grid_ids=grid_ids)
-        code, _ = await create_enrollment_code(session, member_id=member.id, ttl=timedelta(hours=1), now=now)
-        enrollment = await enroll_device(session, code=code, label=f"{name}的手机", now=now)
-        return Phone(member_id=member.id, device_id=enrollment.device.id, token=enrollment.token)
+        start = await start_enrollment(session, code=code, settings=settings, now=now)
+    signature = key.sign("lianhu-enroll", settings.origin, start["device_key"]["challenge"])
+    return await enroll_with_device_key(
+        store, ceremony_id=start["ceremony"], public_key=key.jwk, signature=signature,
+        options=EnrollOptions(via_cookie=False, **options), settings=settings, now=now,
+    )  # fmt: skip
 
 
-async def make_world(store: Store) -> World:
+async def enroll_phone(
+    store: Store, settings: Settings, *, name: str, area_ids: list[int], role: Role = Role.MEMBER
+) -> Phone:
+    async with store.write() as session:
+        member = await add_member(session, name=name, area_ids=area_ids, role=role)
+    key = DeviceKey()
+    enrollment = await enroll_with_key(
+        store, settings, await new_code(store, member.id), key, label=f"{name}的手机"
+    )
+    return Phone(member_id=member.id, device_id=enrollment.device.id, token=enrollment.token, key=key)
+
+
+async def make_world(store: Store, settings: Settings) -> World:
     async with store.write() as session:
         street = Area(level=AreaLevel.STREET, name="天桥东街街道", code="S")
         session.add(street)
@@ -97,13 +154,15 @@ async def make_world(store: Store) -> World:
                         care_level="yellow" if n == 1 else "green",
                     )
                 )
-        grid_a_id, grid_b_id = grid_a.id, grid_b.id
+        grid_a_id, grid_b_id, community_id = grid_a.id, grid_b.id, community.id
     return World(
         grid_a=grid_a_id,
         grid_b=grid_b_id,
         households_a=households[grid_a_id],
         households_b=households[grid_b_id],
-        alice=await enroll_phone(store, name="李华", grid_ids=[grid_a_id]),
-        bob=await enroll_phone(store, name="张伟", grid_ids=[grid_a_id]),
-        carol=await enroll_phone(store, name="陈静", grid_ids=[grid_b_id]),
+        community=community_id,
+        alice=await enroll_phone(store, settings, name="李华", area_ids=[grid_a_id]),
+        bob=await enroll_phone(store, settings, name="张伟", area_ids=[grid_a_id]),
+        carol=await enroll_phone(store, settings, name="陈静", area_ids=[grid_b_id]),
+        dora=await enroll_phone(store, settings, name="刘芳", area_ids=[community_id], role=Role.COMMUNITY),
     )

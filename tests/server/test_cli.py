@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tests.server.conftest import run_cli
 
@@ -42,3 +43,29 @@ def test_a_member_gets_a_code_that_enrolls_exactly_once(database_url: str) -> No
     assert member["name"] == "赵敏"
     assert len(code["code"]) == 9 and code["code"][4] == "-"
     assert code["expires_at"]
+
+
+def test_a_member_can_be_moved_and_deactivated(database_url: str, tmp_path: Path) -> None:
+    run_cli("demo", "load", database_url=database_url)
+    grids = json.loads(run_cli("grid", "list", "--json", database_url=database_url).stdout)
+    add = ["member", "add", "--name", "钱多", "--area", str(grids[0]["id"]), "--json"]
+    member = json.loads(run_cli(*add, database_url=database_url).stdout)
+    qr = tmp_path / "code.svg"
+
+    code = json.loads(run_cli("code", "create", "--member", str(member["id"]), "--qr", str(qr), "--json",
+                              database_url=database_url).stdout)  # fmt: skip
+    run_cli(
+        "member",
+        "move",
+        "--member",
+        str(member["id"]),
+        "--area",
+        str(grids[1]["id"]),
+        database_url=database_url,
+    )
+    run_cli("member", "deactivate", "--member", str(member["id"]), database_url=database_url)
+    events = json.loads(run_cli("audit", "list", "--json", database_url=database_url).stdout)
+
+    assert code["link"].endswith(f"/#enroll={code['code']}")
+    assert qr.read_text().startswith("<?xml") and "<svg" in qr.read_text()
+    assert [e["kind"] for e in events[:2]] == ["member_deactivated", "member_moved"]

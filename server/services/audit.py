@@ -1,0 +1,45 @@
+"""Writing the audit log (``audit_log``): who did what security-relevant thing, when, from where."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.models import AuditEvent
+from server.models.base import utcnow
+
+__all__ = ["KINDS", "audit"]
+
+# Every kind of event, so that docs/security.md and the tests can list them.
+KINDS = (
+    "enrolled",
+    "enroll_failed",
+    "login",
+    "login_failed",
+    "counter_regression",
+    "logout",
+    "pin_lockout",
+    "device_revoked",
+    "member_moved",
+    "member_deactivated",
+    "op_rejected",
+    "export",
+)
+
+
+async def audit(
+    session: AsyncSession,
+    kind: str,
+    *,
+    member_id: int | None = None,
+    device_id: str | None = None,
+    client: str | None = None,
+    **detail: object,
+) -> None:
+    """Append one event. ``detail`` must not carry sensitive content (no notes, no names of residents)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown audit kind {kind!r}; add it to KINDS")
+    session.add(
+        AuditEvent(
+            at=utcnow(), kind=kind, member_id=member_id, device_id=device_id, client=client, detail=detail
+        )
+    )

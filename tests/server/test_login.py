@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+
+from server.db import Store
+from server.models import AuditEvent, Device, Session
+from server.services.members import deactivate_member, move_member
+from server.settings import Settings
+from tests.server.conftest import ORIGIN
+from tests.server.factories import DeviceKey, Phone, World
+
+
+async def login(
+    client: httpx.AsyncClient, phone: Phone, *, key: DeviceKey | None = None, **extra: Any
+) -> httpx.Response:
+    start = await client.post("/api/login/start", json={"device": phone.device_id})
+    assert start.status_code == 200, start.text
+    body = start.json()
+    assert body["method"] == "device_key"
+    signature = (key or phone.key).sign("lianhu-login", ORIGIN, body["device_key"]["challenge"])
+    return await client.post(
+        "/api/login/device-key", json={"ceremony": body["ceremony"], "signature": signature, **extra}
+    )
+
+
+async def audit_kinds(store: Store, member_id: int) -> list[str]:
+    async with store.read() as session:
+        rows = await session.scalars(
+            select(AuditEvent.kind).where(AuditEvent.member_id == member_id).order_by(AuditEvent.id)
+        )
+        return list(rows.all())
+
+
+async def test_a_device_key_login_rotates_the_session(
+    client: httpx.AsyncClient, store: Store, world: World
+) -> None:
+    old_headers = world.alice.headers
+
+    response = await login(client, world.alice)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["member"]["id"] == world.alice.member_id
+    assert (await client.get("/api/me")).status_code == 200  # the new cookie
+    assert (await client.get("/api/me", headers=old_headers)).status_code == 401  # the old session ended
+    assert "login" in await audit_kinds(store, world.alice.member_id)
+
+
+async def test_a_signature_by_another_key_is_refused_and_audited(
+    client: httpx.AsyncClient, store: Store, world: World
+) -> None:
+    response = await login(client, world.alice, key=DeviceKey())
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_credential"
+    assert "login_failed" in await audit_kinds(store, world.alice.member_id)
+
+
+async def test_a_signature_over_another_challenge_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    first = (await client.post("/api/login/start", json={"device": world.alice.device_id})).json()
+    second = (await client.post("/api/login/start", json={"device": world.alice.device_id})).json()
+    signature = world.alice.key.sign("lianhu-login", ORIGIN, first["device_key"]["challenge"])
+
+    response = await client.post(
+        "/api/login/device-key", json={"ceremony": second["ceremony"], "signature": signature}
+    )
+
+    assert response.json()["error"]["code"] == "invalid_credential"
+
+
+async def test_an_enrollment_signature_cannot_be_replayed_as_a_login(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    start = (await client.post("/api/login/start", json={"device": world.alice.device_id})).json()
+    signature = world.alice.key.sign("lianhu-enroll", ORIGIN, start["device_key"]["challenge"])
+
+    response = await client.post(
+        "/api/login/device-key", json={"ceremony": start["ceremony"], "signature": signature}
+    )
+
+    assert response.json()["error"]["code"] == "invalid_credential"
+
+
+async def test_a_ceremony_is_gone_after_its_first_use_even_when_that_failed(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    start = (await client.post("/api/login/start", json={"device": world.alice.device_id})).json()
+    wrong = DeviceKey().sign("lianhu-login", ORIGIN, start["device_key"]["challenge"])
+    right = world.alice.key.sign("lianhu-login", ORIGIN, start["device_key"]["challenge"])
+
+    first = await client.post(
+        "/api/login/device-key", json={"ceremony": start["ceremony"], "signature": wrong}
+    )
+    second = await client.post(
+        "/api/login/device-key", json={"ceremony": start["ceremony"], "signature": right}
+    )
+
+    assert first.json()["error"]["code"] == "invalid_credential"
+    assert second.json()["error"]["code"] == "invalid_ceremony"
+
+
+async def test_an_expired_ceremony_is_refused(client: httpx.AsyncClient, store: Store, world: World) -> None:
+    from server.models import Ceremony
+
+    start = (await client.post("/api/login/start", json={"device": world.alice.device_id})).json()
+    async with store.write() as session:
+        await session.execute(
+            update(Ceremony)
+            .where(Ceremony.id == start["ceremony"])
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    signature = world.alice.key.sign("lianhu-login", ORIGIN, start["device_key"]["challenge"])
+
+    response = await client.post(
+        "/api/login/device-key", json={"ceremony": start["ceremony"], "signature": signature}
+    )
+
+    assert response.json()["error"]["code"] == "invalid_ceremony"
+
+
+async def test_logout_ends_the_session_and_clears_the_cookie(client: httpx.AsyncClient, world: World) -> None:
+    csrf = (await login(client, world.alice)).json()["csrf_token"]
+
+    response = await client.post("/api/logout", headers={"X-CSRF-Token": csrf})
+
+    assert response.status_code == 204
+    assert (
+        'lianhu_session=""' in response.headers["set-cookie"] or "Max-Age=0" in response.headers["set-cookie"]
+    )
+    client.cookies.clear()
+    assert (
+        await client.get("/api/me", headers=world.alice.headers)
+    ).status_code == 401  # rotated away earlier
+
+
+async def test_a_cookie_change_without_the_csrf_token_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    csrf = (await login(client, world.alice)).json()["csrf_token"]
+    op = world.alice.op(household=world.households_a[0])
+
+    missing = await client.post("/api/sync/push", json={"ops": [op]})
+    wrong = await client.post("/api/sync/push", json={"ops": [op]}, headers={"X-CSRF-Token": "x" * 32})
+    right = await client.post("/api/sync/push", json={"ops": [op]}, headers={"X-CSRF-Token": csrf})
+
+    assert missing.status_code == wrong.status_code == 403
+    assert missing.json()["error"]["code"] == "csrf_failed"
+    assert right.status_code == 200 and right.json()["results"][0]["status"] == "accepted"
+
+
+async def test_a_request_from_another_origin_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    response = await client.get("/api/me", headers={**world.alice.headers, "Origin": "https://evil.example"})
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "bad_origin"
+
+
+async def test_too_many_login_attempts_get_429_with_retry_after(settings: Settings, world: World) -> None:
+    from dataclasses import replace
+
+    from server.app import create_app
+
+    app = create_app(replace(settings, auth_rate_per_minute=3))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+            answers = [
+                await http.post("/api/login/start", json={"device": world.alice.device_id}) for _ in range(4)
+            ]
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(answers[-1].headers["retry-after"]) <= 60
+
+
+@pytest.mark.parametrize(
+    ("shared", "idle", "expired"),
+    [
+        (False, timedelta(minutes=479), False),
+        (False, timedelta(minutes=481), True),
+        (True, timedelta(minutes=14), False),
+        (True, timedelta(minutes=16), True),
+    ],
+    ids=["personal-in-use", "personal-idle", "shared-in-use", "shared-idle"],
+)
+async def test_sessions_end_after_idling(
+    client: httpx.AsyncClient, store: Store, world: World, shared: bool, idle: timedelta, expired: bool
+) -> None:
+    async with store.write() as session:
+        await session.execute(update(Device).where(Device.id == world.alice.device_id).values(shared=shared))
+    token = (await login(client, world.alice, session="token")).json()["token"]
+    async with store.write() as session:
+        await session.execute(
+            update(Session)
+            .where(Session.device_id == world.alice.device_id)
+            .values(last_seen_at=datetime.now(UTC) - idle)
+        )
+
+    response = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == (401 if expired else 200)
+
+
+async def test_sessions_end_at_their_absolute_limit_even_in_use(
+    client: httpx.AsyncClient, store: Store, world: World
+) -> None:
+    async with store.write() as session:
+        await session.execute(
+            update(Session)
+            .where(Session.device_id == world.alice.device_id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+    assert (await client.get("/api/me", headers=world.alice.headers)).status_code == 401
+
+
+async def test_shared_devices_get_shorter_sessions(
+    client: httpx.AsyncClient, store: Store, world: World
+) -> None:
+    async with store.write() as session:
+        await session.execute(update(Device).where(Device.id == world.alice.device_id).values(shared=True))
+
+    await login(client, world.alice)
+
+    async with store.read() as session:
+        live = await session.scalar(
+            select(Session).where(Session.device_id == world.alice.device_id, Session.ended_at.is_(None))
+        )
+    assert live is not None
+    assert live.idle_seconds == 15 * 60
+    assert live.expires_at - live.created_at == timedelta(hours=12)
+
+
+@pytest.mark.parametrize("event", ["lockout", "deactivate", "move"])
+async def test_lockout_deactivation_and_moves_end_sessions(
+    client: httpx.AsyncClient, store: Store, world: World, event: str
+) -> None:
+    now = datetime.now(UTC)
+    if event == "lockout":
+        assert (
+            await client.post("/api/device/lockout", json={"device": world.alice.device_id})
+        ).status_code == 204
+    else:
+        async with store.write() as session:
+            if event == "deactivate":
+                await deactivate_member(session, member_id=world.alice.member_id, now=now)
+            else:
+                await move_member(session, member_id=world.alice.member_id, area_ids=[world.grid_b], now=now)
+
+    assert (await client.get("/api/me", headers=world.alice.headers)).status_code == 401
+    start = await client.post("/api/login/start", json={"device": world.alice.device_id})
+    assert start.status_code == (200 if event == "move" else 401)
+
+
+async def test_a_lockout_report_for_an_unknown_device_tells_nothing(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    response = await client.post("/api/device/lockout", json={"device": "nosuchdevice0000"})
+
+    assert response.status_code == 204
+    async with store.read() as session:
+        assert await session.scalar(select(func.count()).select_from(AuditEvent)) == 0

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from server.db import create_engine
 
-__all__ = ["alembic_config", "upgrade"]
+__all__ = ["alembic_config", "downgrade", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -30,5 +30,15 @@ async def upgrade(url: str, revision: str = "head") -> None:
     try:
         async with engine.begin() as conn:
             await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
+    finally:
+        await engine.dispose()
+
+
+async def downgrade(url: str, revision: str) -> None:
+    """Take the database at ``url`` back to ``revision`` (used by the migration tests)."""
+    engine = create_engine(url, writer=True)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda sync_conn: command.downgrade(alembic_config(sync_conn), revision))
     finally:
         await engine.dispose()

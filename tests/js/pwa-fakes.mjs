@@ -186,6 +186,17 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
       recoveryKeys.set(id, recovery);
       return json(201, { ...startSession(id), device: { id, label: body.label ?? null, method: 'device_key', shared: Boolean(body.shared) }, recovery_key: recovery, previous_recovery_key: previous ?? null });
     }
+    if (path === '/api/enroll/passkey') {
+      const ceremony = ceremonies.get(body.ceremony);
+      ceremonies.delete(body.ceremony);
+      if (!ceremony) return error(400, 'invalid_ceremony');
+      if (body.credential?.id !== 'good-passkey') return error(400, 'invalid_credential');
+      const id = `dev${String(++counter).padStart(13, '0')}`;
+      devices.set(id, { member: memberId, method: 'passkey', locked: false });
+      const recovery = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+      recoveryKeys.set(id, recovery);
+      return json(201, { ...startSession(id), device: { id, label: body.label ?? null, method: 'passkey', shared: Boolean(body.shared) }, recovery_key: recovery, previous_recovery_key: null });
+    }
     if (path === '/api/login/start') {
       const device = devices.get(body.device);
       if (!device || device.locked) return error(401, 'unauthenticated');
@@ -256,7 +267,7 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
   }
 
   return {
-    fetch, log, states, requests, failures, store, json, devices, scope, drop,
+    fetch, log, states, requests, failures, store, json, devices, scope, drop, recoveryKeys,
     get session() { return session; },
     set session(value) { session = value; },
   };

@@ -195,8 +195,8 @@ def downgrade() -> None:
         batch_op.drop_column("restricted")
 
     with op.batch_alter_table("devices", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("token_hash", sa.VARCHAR(length=64), nullable=False))
-        batch_op.add_column(sa.Column("last_seen_at", sa.DATETIME(), nullable=True))
+        batch_op.add_column(sa.Column("token_hash", sa.String(length=64), nullable=False))
+        batch_op.add_column(sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.drop_constraint(batch_op.f("uq_devices_credential_id"), type_="unique")
         batch_op.create_unique_constraint(batch_op.f("uq_devices_token_hash"), ["token_hash"])
         batch_op.drop_column("locked_at")
@@ -209,8 +209,8 @@ def downgrade() -> None:
 
     op.create_table(
         "member_grids",
-        sa.Column("member_id", sa.INTEGER(), nullable=False),
-        sa.Column("grid_id", sa.INTEGER(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("grid_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["grid_id"], ["areas.id"], name=op.f("fk_member_grids_grid_id_areas")),
         sa.ForeignKeyConstraint(
             ["member_id"], ["members.id"], name=op.f("fk_member_grids_member_id_members")

@@ -3,16 +3,21 @@
 - ``template_db`` (session): ``lianhu db upgrade`` + ``lianhu demo load`` once; each test module's server
   starts from a copy, so one module's visits never show up in another's assertions.
 - ``server`` (module): ``lianhu serve`` on a free port; its log is attached to every failing test's report.
+  The server's origin is ``http://localhost:PORT`` (``LIANHU_ORIGIN``, ``LIANHU_RP_ID=localhost``): passkeys
+  and device-key signatures are bound to it.
 - ``browser`` (session) and ``new_phone`` (function): phone-sized contexts (360×740, zh-CN) opened at
-  ``http://localhost:PORT`` (service workers need a secure context; 127.0.0.1 breaks WebAuthn later).
-  Console messages and page errors are attached to failing reports too, and an uncaught page error fails
-  the test.
+  ``http://localhost:PORT`` (service workers need a secure context; on 127.0.0.1 WebAuthn refuses the RP id).
+  A phone has no WebAuthn by default (``PublicKeyCredential`` removed, so enrollment falls back to a
+  device key at once); ``webauthn="virtual"`` gives it a CDP virtual authenticator with user verification
+  instead. Console messages and page errors are attached to failing reports too, and an uncaught page
+  error fails the test.
 
 HOME and TMPDIR point inside the project (``.tmp/``) because Chromium litters both.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -22,13 +27,16 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +56,12 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PHONE = ViewportSize(width=360, height=740)
+SECRET_KEY = "e2e-secret-key-0123456789abcdefghijklmnop"
+NO_WEBAUTHN = "delete window.PublicKeyCredential;"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -149,6 +163,23 @@ class Server:
             with error:
                 return error.code, json.loads(error.read() or b"null")
 
+    def enroll_token(self, member_id: int, label: str = "e2e") -> str:
+        """Enroll a device key from the test itself (a script's device: ``"session": "token"``), as a
+        third device would; returns its bearer token."""
+        status, start = self.api("POST", "/api/enroll/start", body={"code": self.code_for(member_id)})
+        assert status == 200, start
+        key = ec.generate_private_key(ec.SECP256R1())
+        message = f"lianhu-enroll\n{self.url}\n{start['device_key']['challenge']}".encode()
+        r, s = decode_dss_signature(key.sign(message, ec.ECDSA(hashes.SHA256())))
+        numbers = key.public_key().public_numbers()
+        jwk = {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
+               "y": b64url(numbers.y.to_bytes(32, "big"))}  # fmt: skip
+        body = {"ceremony": start["ceremony"], "public_key": jwk, "label": label, "session": "token",
+                "signature": b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))}  # fmt: skip
+        status, enrolled = self.api("POST", "/api/enroll/device-key", body=body)
+        assert status == 201, enrolled
+        return str(enrolled["token"])
+
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
 
@@ -176,7 +207,15 @@ def server(template_db: Path, request: pytest.FixtureRequest) -> Iterator[Server
         source.backup(target)
     log_path = RUN_DIR / f"{name}.serve.log"
     port = free_port()
-    env = {**os.environ, "LIANHU_DATABASE_URL": sqlite_url(db_path)}
+    env = {
+        **os.environ,
+        "LIANHU_DATABASE_URL": sqlite_url(db_path),
+        "LIANHU_ORIGIN": f"http://localhost:{port}",
+        "LIANHU_RP_ID": "localhost",
+        "LIANHU_SECRET_KEY": SECRET_KEY,
+        # Every test enrolls and logs in from 127.0.0.1; the limit itself is the server suite's business.
+        "LIANHU_AUTH_RATE_PER_MINUTE": "1000",
+    }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [str(LIANHU), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -213,8 +252,13 @@ class PageLog:
     errors: list[str] = field(default_factory=list)
 
 
-NewPhone = Callable[[str], Page]
-"""The type of the ``new_phone`` fixture."""
+WebAuthn = Literal["none", "virtual"]
+
+
+class NewPhone(Protocol):
+    """The type of the ``new_phone`` fixture."""
+
+    def __call__(self, name: str, *, webauthn: WebAuthn = "none", user_agent: str | None = None) -> Page: ...
 
 
 @pytest.fixture
@@ -224,8 +268,10 @@ def new_phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[NewP
     logs: dict[str, PageLog] = {}
     request.node.page_logs = logs
 
-    def open_phone(name: str) -> Page:
+    def open_phone(name: str, *, webauthn: WebAuthn = "none", user_agent: str | None = None) -> Page:
+        extra: dict[str, Any] = {"user_agent": user_agent} if user_agent else {}
         context = browser.new_context(
+            **extra,
             viewport=PHONE,
             screen={"width": PHONE["width"], "height": PHONE["height"]},
             device_scale_factor=1,
@@ -236,7 +282,15 @@ def new_phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[NewP
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
+        if webauthn == "none":
+            context.add_init_script(NO_WEBAUTHN)
         page = context.new_page()
+        if webauthn == "virtual":
+            cdp = context.new_cdp_session(page)
+            cdp.send("WebAuthn.enable")
+            options = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+                       "hasUserVerification": True, "isUserVerified": True}  # fmt: skip
+            cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
         log = logs[name] = PageLog()
         page.on("console", lambda message: log.lines.append(f"[{message.type}] {message.text}"))
         page.on("pageerror", lambda error: log.errors.append(str(error)))

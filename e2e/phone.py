@@ -1,6 +1,7 @@
 """What a member does with the app, as steps the tests share. Everything goes through the UI and its
-``data-testid`` attributes; the only peeks behind it are the service worker state and the header's
-``data-sync-answered`` counter (to know that the sync round the test asked for has finished)."""
+``data-testid`` attributes; the only peeks behind it are the service worker state, the header's
+``data-sync-answered`` counter (to know that the sync round the test asked for has finished), and
+``api_call`` (a fetch from the page, with its cookie and CSRF token, as an attacker's script would)."""
 
 from __future__ import annotations
 
@@ -25,15 +26,119 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def enroll(page: Page, base_url: str, code: str, *, shot: str | None = None) -> None:
-    """Open the enrollment link a coordinator would send, and tap 登记."""
-    page.goto(f"{base_url}/#enroll={code}")
+PIN = "258036"
+
+
+def enroll(
+    page: Page, base_url: str, code: str, *, pin: str = PIN, shot: str | None = None, navigate: bool = True
+) -> None:
+    """Open the enrollment link a coordinator would send, tap 登记, and set the PIN twice."""
+    if navigate:
+        page.goto(f"{base_url}/#enroll={code}")
     expect(page.locator(by_testid("enroll-code"))).to_have_value(code)
     if shot:
+        expect(page.locator(by_testid("enroll-member"))).to_be_visible()
         screenshot(page, shot)
     page.locator(by_testid("enroll-submit")).click()
+    set_pin(page, pin)
     expect(page.locator(by_testid("households-screen"))).to_be_visible()
     expect(page.locator(by_testid("household-item")).first).to_be_visible()
+
+
+def set_pin(page: Page, pin: str = PIN, *, shot: str | None = None) -> None:
+    expect(page.locator(by_testid("pin-setup-screen"))).to_be_visible(timeout=30_000)
+    page.locator(by_testid("pin-new")).fill(pin)
+    page.locator(by_testid("pin-confirm")).fill(pin)
+    if shot:
+        screenshot(page, shot)
+    page.locator(by_testid("pin-submit")).click()
+    expect(page.locator(by_testid("pin-setup-screen"))).to_have_count(0, timeout=30_000)
+
+
+def unlock(page: Page, pin: str = PIN) -> None:
+    """On the PIN screen of a member, enter the PIN (derivation takes a moment)."""
+    page.locator(by_testid("unlock-pin")).fill(pin)
+    page.locator(by_testid("unlock-submit")).click()
+    expect(page.locator(by_testid("unlock-screen"))).to_have_count(0, timeout=30_000)
+
+
+def wrong_pin(page: Page, pin: str, expected: str) -> None:
+    page.locator(by_testid("unlock-pin")).fill(pin)
+    page.locator(by_testid("unlock-submit")).click()
+    expect(
+        page.locator(by_testid("unlock-error")).or_(page.locator(by_testid("locked-screen")))
+    ).to_contain_text(expected, timeout=30_000)
+
+
+def logout(page: Page, *, confirm_unsynced: int | None = None, shot: str | None = None) -> None:
+    """我的 → 退出登录; with unsynced records the dialog must say how many, and is confirmed."""
+    page.locator(by_testid("tab-me")).click()
+    page.locator(by_testid("logout")).click()
+    if confirm_unsynced is not None:
+        dialog = page.locator(by_testid("logout-dialog"))
+        expect(dialog.locator(by_testid("logout-dialog-message"))).to_contain_text(
+            f"还有 {confirm_unsynced} 条记录"
+        )
+        if shot:
+            screenshot(page, shot)
+        dialog.locator(by_testid("logout-dialog-confirm")).click()
+    expect(
+        page.locator(by_testid("unlock-screen")).or_(page.locator(by_testid("members-screen")))
+    ).to_be_visible()
+
+
+def api_call(page: Page, method: str, path: str, body: object = None) -> dict[str, object]:
+    """fetch from the page: its cookie rides along; the CSRF token comes from GET /api/me."""
+    result: dict[str, object] = page.evaluate(
+        """async ([method, path, body]) => {
+          const me = await fetch('/api/me').then((r) => r.json());
+          const response = await fetch(path, {method, headers: {'Content-Type': 'application/json',
+            'X-CSRF-Token': me.csrf_token}, body: body === null ? undefined : JSON.stringify(body)});
+          return {status: response.status, body: await response.json().catch(() => null)};
+        }""",
+        [method, path, body],
+    )
+    return result
+
+
+def idb_dump(page: Page) -> dict[str, list[str]]:
+    """Every value IndexedDB holds for the app, store by store, as text: strings as they are, binary
+    (ArrayBuffers, typed arrays) decoded as UTF-8, so any plaintext inside shows."""
+    dump: dict[str, list[str]] = page.evaluate(
+        """async () => {
+          const db = await new Promise((ok, fail) => {
+            const r = indexedDB.open('lianhu');
+            r.onsuccess = () => ok(r.result);
+            r.onerror = () => fail(r.error);
+          });
+          const utf8 = new TextDecoder('utf-8', {fatal: false});
+          const text = (v) => {
+            if (v instanceof ArrayBuffer) return utf8.decode(new Uint8Array(v));
+            if (ArrayBuffer.isView(v)) {
+              return utf8.decode(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+            }
+            if (v instanceof CryptoKey) return '[CryptoKey]';
+            if (Array.isArray(v)) return v.map(text).join(' ');
+            if (v && typeof v === 'object') {
+              return Object.entries(v).map(([k, x]) => k + '=' + text(x)).join(' ');
+            }
+            return String(v);
+          };
+          const all = (store, verb) => new Promise((ok) => {
+            const r = store[verb]();
+            r.onsuccess = () => ok(r.result);
+          });
+          const out = {};
+          for (const name of db.objectStoreNames) {
+            const store = db.transaction(name, 'readonly').objectStore(name);
+            const [keys, values] = await Promise.all([all(store, 'getAllKeys'), all(store, 'getAll')]);
+            out[name] = values.map((v, i) => text(keys[i]) + ' ' + text(v));
+          }
+          db.close();
+          return out;
+        }"""
+    )
+    return dump
 
 
 def wait_for_service_worker(page: Page, timeout: float = 20) -> None:

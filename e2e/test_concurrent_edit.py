@@ -88,11 +88,8 @@ def test_concurrent_offline_edits_converge_on_one_winner(server: Server, new_pho
 
     # A third device, enrolled only to read what a coordinator would read through the API.
     reviewer = server.add_member("审核员", grid)
-    status, enrolled = server.api(
-        "POST", "/api/enroll", body={"code": server.code_for(reviewer["id"]), "label": "e2e"}
-    )
-    assert status == 201, enrolled
-    status, history = server.api("GET", f"/api/records/{record_id}/history", token=enrolled["token"])
+    token = server.enroll_token(reviewer["id"])
+    status, history = server.api("GET", f"/api/records/{record_id}/history", token=token)
     assert status == 200, history
     record_notes = history["record"]["fields"]["notes"]
     assert record_notes["value"] == winner

@@ -1,5 +1,6 @@
-"""pwa/js/db.js in real Chromium IndexedDB: the schema, and the outbox verbs the Node tests only fake
-(tests/js/pwa-fakes.mjs mirrors them; these tests hold the fake to the real thing)."""
+"""pwa/js/db.js in real Chromium IndexedDB: the schema, the outbox verbs the Node tests only fake
+(tests/js/pwa-fakes.mjs mirrors them; these tests hold the fake to the real thing), and that one
+member's data is sealed and out of reach of every other member."""
 
 from __future__ import annotations
 
@@ -19,8 +20,16 @@ def page(server: Server, new_phone: NewPhone) -> Page:
 
 
 def run(page: Page, body: str) -> Any:
-    """Run `body` in an async function that has `db` (the module) in scope."""
-    return page.evaluate(f"async () => {{ const db = await import('/js/db.js'); {body} }}")
+    """Run `body` in an async function that has `db` (the module, member 7 unlocked with fresh keys) and
+    `vault` in scope."""
+    return page.evaluate(
+        f"""async () => {{
+          const db = await import('/js/db.js');
+          const vault = await import('/js/vault.js');
+          db.useVault(7, await vault.openKeys(vault.newDataSecret()));
+          {body}
+        }}"""
+    )
 
 
 def test_schema_has_the_stores_and_indexes_the_app_relies_on(page: Page) -> None:
@@ -37,11 +46,13 @@ def test_schema_has_the_stores_and_indexes_the_app_relies_on(page: Page) -> None
         """,
     )
     assert schema == {
-        "meta": {"key": None, "auto": False, "indexes": {}},
-        "households": {"key": "id", "auto": False, "indexes": {"grid": "grid"}},
-        "records": {"key": "id", "auto": False, "indexes": {"type": "type", "household": "household"}},
-        "ops": {"key": "id", "auto": False, "indexes": {"record": "record"}},
-        "outbox": {"key": "seq", "auto": True, "indexes": {"record": "op.record"}},
+        "settings": {"key": None, "auto": False, "indexes": {}},
+        "members": {"key": "id", "auto": False, "indexes": {}},
+        "meta": {"key": ["m", "k"], "auto": False, "indexes": {}},
+        "households": {"key": ["m", "k"], "auto": False, "indexes": {}},
+        "records": {"key": ["m", "k"], "auto": False, "indexes": {}},
+        "ops": {"key": ["m", "k"], "auto": False, "indexes": {"record": ["m", "r"]}},
+        "outbox": {"key": "seq", "auto": True, "indexes": {"member": "m"}},
     }
 
 
@@ -89,7 +100,7 @@ def test_outbox_keeps_creation_order_and_settles_by_seq(page: Page) -> None:
     assert result["opsOfRec1"] == [["op1", 7]]
 
 
-def test_a_failed_transaction_leaves_nothing_behind(page: Page) -> None:
+def test_a_page_that_cannot_be_stored_leaves_nothing_behind(page: Page) -> None:
     result = run(
         page,
         """
@@ -97,14 +108,14 @@ def test_a_failed_transaction_leaves_nothing_behind(page: Page) -> None:
         await db.setMeta({cursor: 'before'});
         let error = null;
         try {
-          // a state without its key path makes the put fail inside the transaction
-          await db.saveRemoteOps({ops: [{id: 'op9', record: 'rec9'}], states: [{type: 'visit'}],
+          // a value JSON cannot hold: the page fails while it is sealed, before anything is written
+          await db.saveRemoteOps({ops: [{id: 'op9', record: 'rec9'}], states: [{id: 'rec9', n: 1n}],
                                   clock: {}, cursor: 'after'});
         } catch (e) { error = e.name; }
         return {error, cursor: await db.getMeta('cursor'), ops: await db.listOpsOfRecord('rec9')};
         """,
     )
-    assert result == {"error": "DataError", "cursor": "before", "ops": []}
+    assert result == {"error": "TypeError", "cursor": "before", "ops": []}
 
 
 def test_meta_values_can_be_set_read_and_deleted(page: Page) -> None:
@@ -118,3 +129,49 @@ def test_meta_values_can_be_set_read_and_deleted(page: Page) -> None:
         """,
     )
     assert result == {"token": "t", "member": {"id": 7}, "lang": None}
+
+
+def test_member_data_is_sealed_and_bound_to_its_member(page: Page) -> None:
+    result = run(
+        page,
+        """
+        await db.clearAll();
+        const state = {id: 'rec1', type: 'visit', household: 'hh-secret',
+                       fields: {notes: {value: '隐私内容'}}};
+        const op = {id: 'op1', record: 'rec1', type: 'visit', household: 'hh-secret', clock: 'c',
+                    replica: 'r', kind: 'set', fields: {notes: '隐私内容'}};
+        const clock = {replica: 'r', wall: 1, counter: 0};
+        await db.saveLocalOp({op, wireOp: op, state, clock, createdAt: 1});
+        await db.replaceHouseholds([{id: 'hh-secret', address: '幸福路8号'}]);
+        const mine = db.current();
+        const idb = await db.open();
+        const raw = {};
+        for (const name of ['records', 'ops', 'outbox', 'households', 'meta']) {
+          raw[name] = await new Promise((ok) => {
+            const r = idb.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result);
+          });
+        }
+        const text = JSON.stringify(raw, (k, v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v)
+          ? new TextDecoder().decode(v) : v);
+        // Another member (8) sees none of it; member 7 with other keys cannot open it.
+        db.useVault(8, await vault.openKeys(vault.newDataSecret()));
+        const other = {records: await db.listRecords(), outbox: await db.listOutbox(),
+                       count: await db.countOutbox()};
+        let lockedAfterSwitch = null;
+        try { await mine.listRecords(); } catch (e) { lockedAfterSwitch = e.name; }
+        db.useVault(7, await vault.openKeys(vault.newDataSecret()));
+        let wrongKeys = null;
+        try { await db.listRecords(); } catch (e) { wrongKeys = e.name; }
+        db.forgetVault();
+        let locked = null;
+        try { await db.getMeta('clock'); } catch (e) { locked = e.name; }
+        return {text, other, lockedAfterSwitch, wrongKeys, locked, count7: await db.countOutboxOf(7)};
+        """,
+    )
+    for secret in ("隐私内容", "幸福路8号", "hh-secret", "rec1", "op1"):
+        assert secret not in result["text"], secret
+    assert result["other"] == {"records": [], "outbox": [], "count": 0}
+    assert result["lockedAfterSwitch"] == "LockedError", "a switched-away member's handle stops working"
+    assert result["wrongKeys"] == "OperationError"
+    assert result["locked"] == "LockedError"
+    assert result["count7"] == 1, "unsynced entries can be counted without a key"

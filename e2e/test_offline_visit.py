@@ -18,6 +18,7 @@ from phone import (
     record_visit,
     screenshot,
     sync,
+    unlock,
     visit_ids,
     wait_for_service_worker,
 )
@@ -53,6 +54,8 @@ def test_visits_recorded_offline_survive_a_reload_and_sync_later(server: Server,
     screenshot(page, "04-visits-pending-offline")
 
     page.reload()  # still offline: the service worker serves the app, IndexedDB still holds the visits
+    expect(page.locator(by_testid("unlock-screen"))).to_be_visible()  # the data opens with the PIN only
+    unlock(page)
     expect(page.locator(by_testid("visits-screen"))).to_be_visible()
     assert page.evaluate("() => navigator.serviceWorker.controller !== null"), "served by the service worker"
     expect(page.locator(by_testid("visit-item"))).to_have_count(2)

@@ -4,7 +4,7 @@ itself, and goes away only when the member discards it. Also: the English interf
 from __future__ import annotations
 
 from conftest import NewPhone, Server
-from phone import by_testid, enroll, expect_unsynced, screenshot, sync, visit_card
+from phone import by_testid, enroll, expect_unsynced, screenshot, sync, unlock, visit_card
 from playwright.sync_api import expect
 
 
@@ -51,6 +51,8 @@ def test_a_rejected_visit_stays_marked_until_the_member_discards_it(
     expect(page.locator(by_testid("unsynced-count"))).to_have_text("1 unsynced")
     screenshot(page, "12-visits-english")
     page.reload()
+    unlock(page)
+    page.locator(by_testid("tab-visits")).click()
     expect(page.locator(by_testid("unsynced-count"))).to_have_text("1 unsynced")  # the choice is remembered
 
     page.once("dialog", lambda dialog: dialog.accept())

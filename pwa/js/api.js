@@ -40,14 +40,21 @@ export class ApiError extends Error {
  * @typedef {object} ApiOptions
  * @property {typeof fetch} [fetch]          injected in tests
  * @property {string} [base]                 URL prefix, "" for the same origin
- * @property {() => string | null | undefined | Promise<string | null | undefined>} [token]
  * @property {(serverTime: number, receivedAt: number) => void} [onServerTime]  every body with server_time
  */
 
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
 /**
+ * The session is the HttpOnly cookie the server sets at enrollment and login (§2.1): same-origin fetch
+ * sends it. Every state-changing request also carries X-CSRF-Token, which the api picks up from any
+ * answer that has a `csrf_token` (enrollment, login, /api/me) and keeps in memory only.
  * @param {ApiOptions} [options]
  */
-export function createApi({ fetch: fetchFn = globalThis.fetch.bind(globalThis), base = '', token, onServerTime } = {}) {
+export function createApi({ fetch: fetchFn = globalThis.fetch.bind(globalThis), base = '', onServerTime } = {}) {
+  /** @type {string | null} */
+  let csrf = null;
+
   /**
    * @param {string} method
    * @param {string} path
@@ -57,8 +64,7 @@ export function createApi({ fetch: fetchFn = globalThis.fetch.bind(globalThis), 
   async function call(method, path, body) {
     /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json' };
-    const secret = token ? await token() : null;
-    if (secret) headers.Authorization = `Bearer ${secret}`;
+    if (!SAFE_METHODS.has(method) && csrf) headers['X-CSRF-Token'] = csrf;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let response;
     try {
@@ -67,17 +73,20 @@ export function createApi({ fetch: fetchFn = globalThis.fetch.bind(globalThis), 
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: 'no-store',
+        credentials: 'same-origin',
       });
     } catch (error) {
       throw new NetworkError(`${method} ${path} failed: ${error instanceof Error ? error.message : error}`);
     }
     const receivedAt = Date.now();
     let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      // Not JSON: a proxy's error page, or a body cut off by a dropped connection.
-      if (response.ok) throw new NetworkError(`${method} ${path}: the response body was not JSON`);
+    if (response.status !== 204) {
+      try {
+        data = await response.json();
+      } catch {
+        // Not JSON: a proxy's error page, or a body cut off by a dropped connection.
+        if (response.ok) throw new NetworkError(`${method} ${path}: the response body was not JSON`);
+      }
     }
     if (!response.ok) {
       const error = data && typeof data === 'object' ? data.error : null;
@@ -88,20 +97,41 @@ export function createApi({ fetch: fetchFn = globalThis.fetch.bind(globalThis), 
         error?.message_zh,
       );
     }
+    if (data && typeof data.csrf_token === 'string') csrf = data.csrf_token;
     if (data && typeof data.server_time === 'number') onServerTime?.(data.server_time, receivedAt);
     return data;
   }
 
+  const post = (/** @type {string} */ path, /** @type {unknown} */ body) => call('POST', path, body);
+
   return {
-    /**
-     * @param {string} code  as typed; the server ignores case, spaces and dashes
-     * @param {string} [label]
-     */
-    enroll: (code, label) => call('POST', '/api/enroll', label ? { code, label } : { code }),
+    /** Forgets the CSRF token (after logout, or when the session turned out to be another member's). */
+    forgetSession() {
+      csrf = null;
+    },
+    get hasCsrf() {
+      return csrf !== null;
+    },
+    /** @param {string} code  as typed; the server ignores case, spaces and dashes */
+    enrollStart: (code) => post('/api/enroll/start', { code }),
+    /** @param {Record<string, unknown>} body  {ceremony, credential, label, shared, previous_device} */
+    enrollPasskey: (body) => post('/api/enroll/passkey', { ...body, session: 'cookie' }),
+    /** @param {Record<string, unknown>} body  {ceremony, public_key, signature, label, shared, previous_device} */
+    enrollDeviceKey: (body) => post('/api/enroll/device-key', { ...body, session: 'cookie' }),
+    /** @param {string} device */
+    loginStart: (device) => post('/api/login/start', { device }),
+    /** @param {string} ceremony @param {any} credential */
+    loginPasskey: (ceremony, credential) => post('/api/login/passkey', { ceremony, credential, session: 'cookie' }),
+    /** @param {string} ceremony @param {string} signature */
+    loginDeviceKey: (ceremony, signature) => post('/api/login/device-key', { ceremony, signature, session: 'cookie' }),
+    logout: () => post('/api/logout', {}),
+    /** @param {string} device  no session needed (§2.3) */
+    reportLockout: (device, lockoutKey) => post('/api/device/lockout', { device, lockout_key: lockoutKey }),
     me: () => call('GET', '/api/me'),
+    members: () => call('GET', '/api/members'),
     households: () => call('GET', '/api/households'),
     /** @param {object[]} ops */
-    push: (ops) => call('POST', '/api/sync/push', { ops }),
+    push: (ops) => post('/api/sync/push', { ops }),
     /**
      * @param {string | null | undefined} after
      * @param {number} limit
@@ -111,8 +141,6 @@ export function createApi({ fetch: fetchFn = globalThis.fetch.bind(globalThis), 
       if (after) query.set('after', after);
       return call('GET', `/api/sync/pull?${query}`);
     },
-    /** @param {string} recordId */
-    history: (recordId) => call('GET', `/api/records/${encodeURIComponent(recordId)}/history`),
   };
 }
 

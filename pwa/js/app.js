@@ -1,18 +1,24 @@
 /**
- * The member's phone app 联户: boots from IndexedDB (works with no signal at all), routes between the
- * screens, keeps the header current, and decides when to sync: on start, when the phone comes back
- * online, every 60 s while open and visible, after each save, and when the member taps 同步.
+ * The member's phone app 联户: boots from IndexedDB (works with no signal at all), decides which screen
+ * the hash and the session allow, keeps the header current, and decides when to sync: after unlock and
+ * login, when the phone comes back online, every 60 s while open and visible, after each save, and
+ * when the member taps 同步.
+ *
+ * Before a member is unlocked only the directory of members enrolled here is readable: the screens are
+ * enrollment, 选择成员 and the PIN. Who is unlocked and logged in lives in session.js.
  */
 
 import { createApi } from './api.js';
 import * as db from './db.js';
-import { enrollDevice, requestPersistence } from './enrollment.js';
 import { errorMessage, setLang, t } from './i18n/index.js';
-import { parseRoute } from './router.js';
-import { createSyncer } from './sync-client.js';
+import { MEMBER_ROUTES, parseRoute } from './router.js';
+import { createSession } from './session.js';
+import { createStartScreens } from './start-screens.js';
 import { createAppHeader } from './ui/app-header.js';
-import { enrollScreen } from './ui/enroll-screen.js';
+import { confirmDialog } from './ui/confirm-dialog.js';
+import { h } from './ui/dom.js';
 import { householdList } from './ui/household-list.js';
+import { loginBanner } from './ui/login-banner.js';
 import { meScreen } from './ui/me-screen.js';
 import { tabBar } from './ui/tab-bar.js';
 import { showToast } from './ui/toast.js';
@@ -20,38 +26,41 @@ import { visitForm } from './ui/visit-form.js';
 import { visitList } from './ui/visit-list.js';
 
 const SYNC_EVERY_MS = 60_000;
+/** A shared tablet locks its member after this long without a touch: the next person must not read on. */
+const SHARED_IDLE_LOCK_MS = 10 * 60_000;
 
 /**
  * What screens get from the app.
  * @typedef {object} Ctx
- * @property {typeof db} db
- * @property {{token: string | null, member: any, device: any, grids: any[]}} session
+ * @property {import('./db.js').MemberData} db   the unlocked member's data
+ * @property {{member: any, device: any, grids: any[], entry: any}} session
+ * @property {(key: string) => Promise<any>} settings
  * @property {() => number} now              this phone's idea of the server's time (ms)
  * @property {(hash: string) => void} navigate
  * @property {() => void} changed            local data changed: refresh the header and the screen
  * @property {(manual?: boolean) => void} requestSync
  * @property {(lang: string) => void} switchLanguage
+ * @property {() => void} switchMember
+ * @property {() => void} logout
  */
 
-/**
- * @typedef {{el: HTMLElement, refresh?: () => Promise<void>, onNetwork?: () => void}} Screen
- */
+/** @typedef {{el: HTMLElement, refresh?: () => Promise<void>, onNetwork?: () => void}} Screen */
 
-const session = { token: /** @type {string | null} */ (null), member: null, device: null, grids: [] };
 let serverOffset = 0;
-
 const api = createApi({
-  token: () => session.token,
   onServerTime: (serverTime, receivedAt) => {
-    serverOffset = serverTime - receivedAt;
-    db.setMeta({ serverOffset }).catch(() => {});
+    const offset = serverTime - receivedAt;
+    const moved = Math.abs(offset - serverOffset) > 1000;
+    serverOffset = offset;
+    if (moved) session.state.data?.setMeta({ serverOffset }).catch(() => {});
   },
 });
 
 /** @type {import('./ui/app-header.js').HeaderState} */
 const headerState = { enrolled: false, online: navigator.onLine, syncing: false, last: null, unsynced: 0, rounds: 0 };
-const header = createAppHeader({ onSync: () => requestSync(true) });
+const header = createAppHeader({ onSync: () => requestSync(true), onSwitch: () => switchMember() });
 Object.assign(header.el.dataset, { syncAsked: '0', syncAnswered: '0' });
+const banner = h('div', { class: 'banner-host' });
 const view = /** @type {HTMLElement} */ (document.getElementById('view'));
 const tabs = /** @type {HTMLElement} */ (document.getElementById('tabs'));
 
@@ -59,27 +68,31 @@ const tabs = /** @type {HTMLElement} */ (document.getElementById('tabs'));
 let current = null;
 let renderCount = 0;
 
-const syncer = createSyncer({
+const session = createSession({
   api,
-  db,
-  now: () => Date.now(),
-  onChange: async ({ running, last }) => {
+  origin: location.origin,
+  onSync: async ({ running, last }) => {
     headerState.syncing = running;
     if (!running) {
       headerState.last = last;
-      await loadSession();
       await current?.refresh?.();
-      if (last?.code === 'unauthenticated') showToast(errorMessage(last), 'error', 6000);
       headerState.rounds += 1;
     }
     await updateHeader();
   },
+  onChange: () => updateHeader(),
 });
+const state = session.state;
 
 /** @type {Ctx} */
 const ctx = {
-  db,
-  session,
+  get db() {
+    return /** @type {import('./db.js').MemberData} */ (state.data);
+  },
+  get session() {
+    return { member: state.member, device: state.device, grids: state.grids, entry: state.entry };
+  },
+  settings: (key) => db.getSetting(key),
   now: () => Date.now() + serverOffset,
   navigate: (hash) => {
     if (location.hash === hash) render();
@@ -91,10 +104,12 @@ const ctx = {
   },
   requestSync,
   switchLanguage: async (lang) => {
-    await db.setMeta({ lang: setLang(lang) });
+    await db.setSettings({ lang: setLang(lang) });
     await updateHeader();
     await render();
   },
+  switchMember,
+  logout,
 };
 
 let asked = 0;
@@ -105,93 +120,112 @@ let asked = 0;
  *   is how the e2e tests know that the round they asked for is over.
  */
 function requestSync(manual = false) {
-  if (!session.token || (!manual && !navigator.onLine)) return;
+  if (!state.syncer) return;
   if (!manual) {
-    syncer.run();
+    session.sync();
     return;
   }
   const ticket = ++asked;
   header.el.dataset.syncAsked = String(ticket);
-  syncer.run().then(() => {
+  session.sync(true).then(() => {
     const last = headerState.last;
     showToast(last?.ok ? t('sync.done') : t('sync.failed', { reason: errorMessage(last ?? {}) }), last?.ok ? 'info' : 'error');
     header.el.dataset.syncAnswered = String(ticket);
   });
 }
 
-async function loadSession() {
-  const meta = await db.getMetaMany(['token', 'member', 'device', 'grids', 'serverOffset']);
-  Object.assign(session, {
-    token: meta.token ?? null,
-    member: meta.member ?? null,
-    device: meta.device ?? null,
-    grids: meta.grids ?? [],
+async function updateHeader() {
+  Object.assign(headerState, {
+    online: navigator.onLine,
+    enrolled: Boolean(state.data),
+    memberName: state.entry?.name ?? '',
+    auth: state.auth,
+    unsynced: state.data ? await state.data.countOutbox().catch(() => 0) : 0,
   });
-  serverOffset = meta.serverOffset ?? serverOffset;
-  headerState.enrolled = Boolean(session.token);
+  if (!state.data) Object.assign(headerState, { last: null, syncing: false });
+  header.update(headerState);
+  const shown = state.data && loginBanner({
+    auth: state.auth,
+    method: state.entry?.method,
+    error: state.authError,
+    onLogin: () => session.logIn(),
+    onEnroll: () => ctx.navigate('#/enroll'),
+  });
+  banner.replaceChildren(...(shown ? [shown] : []));
 }
 
-async function updateHeader() {
-  headerState.online = navigator.onLine;
-  headerState.unsynced = headerState.enrolled ? await db.countOutbox() : 0;
-  header.update(headerState);
+async function switchMember() {
+  await session.lock();
+  ctx.navigate('#/members');
 }
+
+async function logout() {
+  const n = state.data ? await state.data.countOutbox() : 0;
+  if (n > 0) {
+    const sure = await confirmDialog({
+      title: t('logout.title'),
+      message: t('logout.unsynced', { n }),
+      confirm: t('me.logout'),
+      cancel: t('visit.cancel'),
+      danger: true,
+      testid: 'logout-dialog',
+    });
+    if (!sure) return;
+  }
+  await session.logout();
+  ctx.navigate('#/households');
+}
+
+const startScreens = createStartScreens({
+  api,
+  session,
+  navigate: (hash) => ctx.navigate(hash),
+  shown: async () => {
+    await updateHeader();
+    await render();
+  },
+  requestSync,
+});
 
 async function render() {
   const count = ++renderCount;
-  const route = parseRoute(location.hash);
+  let route = parseRoute(location.hash);
+  if (state.data && !MEMBER_ROUTES.has(route.name) && route.name !== 'enroll') {
+    history.replaceState(null, '', '#/households');
+    route = parseRoute('#/households');
+  }
   /** @type {Screen} */
   let screen;
-  if (!session.token) {
-    screen = enrollScreen({ prefill: route.enrollCode ?? '', enroll });
-  } else if (route.name === 'enroll') {
-    history.replaceState(null, '', '#/households');
-    screen = await householdList(ctx);
-  } else if (route.name === 'visits') {
-    screen = await visitList(ctx);
-  } else if (route.name === 'visit-new' || route.name === 'visit-edit') {
-    screen = await visitForm(ctx, route);
-  } else if (route.name === 'me') {
-    screen = await meScreen(ctx);
-  } else {
-    screen = await householdList(ctx);
-  }
+  if (state.enrolling) screen = await startScreens.pinSetup(state.enrolling);
+  else if (route.name === 'enroll') screen = await startScreens.enroll(route.enrollCode ?? '');
+  else if (!state.data) screen = await startScreens.start(route);
+  else if (route.name === 'visits') screen = await visitList(ctx);
+  else if (route.name === 'visit-new' || route.name === 'visit-edit') screen = await visitForm(ctx, route);
+  else if (route.name === 'me') screen = await meScreen(ctx);
+  else screen = await householdList(ctx);
   if (count !== renderCount) return; // the member navigated on while this screen was loading
   current = screen;
   view.replaceChildren(screen.el);
-  const showTabs = Boolean(session.token) && !route.name.startsWith('visit-');
+  const showTabs = Boolean(state.data) && !state.enrolling && MEMBER_ROUTES.has(route.name) && !route.name.startsWith('visit-');
   tabs.hidden = !showTabs;
-  tabs.replaceChildren(...(showTabs ? [tabBar(route.name === 'enroll' ? 'households' : route.name)] : []));
+  tabs.replaceChildren(...(showTabs ? [tabBar(route.name)] : []));
   document.title = t('app.name');
   window.scrollTo(0, 0);
-}
-
-/**
- * @param {string} code
- * @param {string} label
- */
-async function enroll(code, label) {
-  const enrolled = await enrollDevice({ api, db }, code, label);
-  await loadSession();
-  showToast(t('enroll.welcome', { name: enrolled.member.name }));
-  history.replaceState(null, '', '#/households');
-  await updateHeader();
-  await render();
-  requestSync();
 }
 
 function onNetworkChange() {
   updateHeader();
   current?.onNetwork?.();
-  if (navigator.onLine) requestSync();
+  if (navigator.onLine) {
+    requestSync();
+    session.reportLockouts().catch(() => {});
+  }
 }
 
 async function start() {
-  const meta = await db.getMetaMany(['lang', 'lastSync', 'persisted']);
-  setLang(meta.lang);
-  headerState.last = meta.lastSync ?? null;
-  await loadSession();
+  setLang(await db.getSetting('lang'));
   document.body.prepend(header.el);
+  header.el.after(banner);
   await updateHeader();
   await render();
   window.addEventListener('hashchange', render);
@@ -203,10 +237,12 @@ async function start() {
   setInterval(() => {
     if (document.visibilityState === 'visible') requestSync();
   }, SYNC_EVERY_MS);
-  if (session.token) {
-    requestSync();
-    if (!meta.persisted) db.setMeta({ persisted: await requestPersistence() });
-  }
+  let lastTouch = Date.now();
+  for (const event of ['pointerdown', 'keydown']) window.addEventListener(event, () => (lastTouch = Date.now()), true);
+  setInterval(() => {
+    if (state.entry?.shared && Date.now() - lastTouch > SHARED_IDLE_LOCK_MS) switchMember();
+  }, 30_000);
+  if (navigator.onLine) session.reportLockouts().catch(() => {});
 }
 
 start().catch((error) => {

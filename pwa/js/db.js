@@ -1,278 +1,66 @@
 /**
- * The phone's IndexedDB: the only module that knows the database name, version, stores and indexes
- * (as workbox's QueueDb is for its queue). Everything else calls the verbs below.
+ * The phone's IndexedDB, as verbs. Its schema, and the only code that knows it, is in db/: schema.js
+ * (stores, keys, upgrade, transactions), directory.js (settings and the members enrolled on this
+ * browser, plaintext) and member-data.js (one member's data, encrypted). Everything else imports this.
  *
- * Stores (version 1):
- *   meta        key → value: "token", "device" {id,label}, "member" {id,name,role}, "grids" [...],
- *               "clock" (HybridClock.toJSON()), "cursor" (pull cursor), "serverOffset" (ms),
- *               "lastSync" {at, ok, code?}, "authors" {memberId: name}, "lang", "persisted"
- *   households  {id, grid, address, head, tags, care_level}            index grid
- *   records     materialized state per record (docs/sync-protocol.md §3.3), indexes type, household
- *   ops         every op this phone knows (made here or pulled), key id   index record
- *   outbox      {seq, op, status: "pending"|"rejected", code?, message?, message_zh?, createdAt}
- *               seq autoincrements, so key order is creation order       index record (op.record)
- *
- * Writes that belong together (an op, the record it changes, the clock that stamped it and its outbox
- * entry) happen in one transaction, so a phone that dies mid-save never holds half a visit.
+ * The member verbs exported here act on the member unlocked now (`useVault`) and throw LockedError
+ * when none is. Long-running work (a sync round) should hold on to `current()` instead: that object
+ * stays bound to its member and stops working once the member is locked, even if another one unlocks.
  */
 
-const DB_NAME = 'lianhu';
-const DB_VERSION = 1;
+import { memberData } from './db/member-data.js';
+import { LockedError } from './db/schema.js';
+
+export { clearAll, countOutboxOf, getMember, getSetting, listMembers, setSettings, updateMember } from './db/directory.js';
+export { LockedError, open } from './db/schema.js';
+
+/** @type {import('./db/member-data.js').MemberData | null} */
+let unlocked = null;
 
 /**
- * @param {IDBDatabase} db
- * @param {number} oldVersion
+ * Unlocks one member's data with the keys from their data secret (vault.openKeys); locks any other.
+ * @param {number} memberId
+ * @param {import('./vault.js').VaultKeys} keys
  */
-function upgrade(db, oldVersion) {
-  if (oldVersion < 1) {
-    db.createObjectStore('meta');
-    db.createObjectStore('households', { keyPath: 'id' }).createIndex('grid', 'grid');
-    const records = db.createObjectStore('records', { keyPath: 'id' });
-    records.createIndex('type', 'type');
-    records.createIndex('household', 'household');
-    db.createObjectStore('ops', { keyPath: 'id' }).createIndex('record', 'record');
-    db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true }).createIndex('record', 'op.record');
-  }
+export function useVault(memberId, keys) {
+  unlocked?.close();
+  unlocked = memberData(memberId, keys);
+  return unlocked;
 }
 
-/** @type {Promise<IDBDatabase> | null} */
-let opening = null;
-
-/** @returns {Promise<IDBDatabase>} */
-export function open() {
-  opening ??= new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB_NAME, DB_VERSION);
-    request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion);
-    request.onsuccess = () => {
-      const db = request.result;
-      // Another tab with a newer app version wants to upgrade: step aside instead of blocking it.
-      db.onversionchange = () => {
-        db.close();
-        opening = null;
-      };
-      resolve(db);
-    };
-    request.onerror = () => {
-      opening = null;
-      reject(request.error);
-    };
-  });
-  return opening;
+/** Forgets the keys: nothing of any member can be read or written until the next unlock. */
+export function forgetVault() {
+  unlocked?.close();
+  unlocked = null;
 }
 
-/**
- * @template T
- * @param {IDBRequest<T>} request
- * @returns {Promise<T>}
- */
-function done(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+/** @returns {number | null} */
+export function unlockedMember() {
+  return unlocked?.memberId ?? null;
 }
 
-/**
- * Runs `work` in one transaction and resolves with its result once the transaction has committed.
- * `work` may await requests of this transaction, but nothing else, or the transaction closes early.
- * @template T
- * @param {string[]} stores
- * @param {IDBTransactionMode} mode
- * @param {(tx: IDBTransaction) => Promise<T> | T} work
- * @returns {Promise<T>}
- */
-async function transact(stores, mode, work) {
-  const db = await open();
-  const tx = db.transaction(stores, mode);
-  const committed = new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve(undefined);
-    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
-  });
-  let result;
-  try {
-    result = await work(tx);
-  } catch (error) {
-    try {
-      tx.abort();
-    } catch {
-      // already finished
-    }
-    committed.catch(() => {});
-    throw error;
-  }
-  await committed;
-  return result;
+/** @returns {import('./db/member-data.js').MemberData} */
+export function current() {
+  if (!unlocked) throw new LockedError();
+  return unlocked;
 }
 
-// ---- meta ----
-
-/**
- * @param {string} key
- * @returns {Promise<any>}
- */
-export function getMeta(key) {
-  return transact(['meta'], 'readonly', (tx) => done(tx.objectStore('meta').get(key)));
-}
-
-/**
- * @param {string[]} keys
- * @returns {Promise<Record<string, any>>}
- */
-export function getMetaMany(keys) {
-  return transact(['meta'], 'readonly', async (tx) => {
-    const store = tx.objectStore('meta');
-    const values = await Promise.all(keys.map((key) => done(store.get(key))));
-    return Object.fromEntries(keys.map((key, i) => [key, values[i]]));
-  });
-}
-
-/**
- * @param {Record<string, any>} entries  key → value; undefined deletes the key
- */
-export function setMeta(entries) {
-  return transact(['meta'], 'readwrite', (tx) => {
-    const store = tx.objectStore('meta');
-    for (const [key, value] of Object.entries(entries)) {
-      if (value === undefined) store.delete(key);
-      else store.put(value, key);
-    }
-  });
-}
-
-// ---- households ----
-
-/**
- * Replaces the household list with the server's (households can leave the member's grids).
- * @param {object[]} households
- */
-export function replaceHouseholds(households) {
-  return transact(['households'], 'readwrite', (tx) => {
-    const store = tx.objectStore('households');
-    store.clear();
-    for (const household of households) store.put(household);
-  });
-}
-
-/** @returns {Promise<any[]>} */
-export function listHouseholds() {
-  return transact(['households'], 'readonly', (tx) => done(tx.objectStore('households').getAll()));
-}
-
-// ---- records and ops ----
-
-/**
- * @param {string} id
- * @returns {Promise<any | undefined>}
- */
-export function getRecord(id) {
-  return transact(['records'], 'readonly', (tx) => done(tx.objectStore('records').get(id)));
-}
-
-/**
- * @param {string[]} ids
- * @returns {Promise<Map<string, any>>} only the records that exist
- */
-export function getRecords(ids) {
-  return transact(['records'], 'readonly', async (tx) => {
-    const store = tx.objectStore('records');
-    const found = await Promise.all(ids.map((id) => done(store.get(id))));
-    return new Map(found.filter(Boolean).map((state) => [state.id, state]));
-  });
-}
-
-/**
- * @param {string} type
- * @returns {Promise<any[]>}
- */
-export function listRecords(type) {
-  return transact(['records'], 'readonly', (tx) => done(tx.objectStore('records').index('type').getAll(type)));
-}
-
-/**
- * @param {string} recordId
- * @returns {Promise<any[]>}
- */
-export function listOpsOfRecord(recordId) {
-  return transact(['ops'], 'readonly', (tx) => done(tx.objectStore('ops').index('record').getAll(recordId)));
-}
-
-/**
- * Saves an op made on this phone: the op as applied, the record it produced, the advanced clock, and
- * the outbox entry that will push it, all or nothing.
- * @param {{op: any, wireOp: any, state: any, clock: any, createdAt: number}} change
- * @returns {Promise<number>} the outbox seq
- */
-export function saveLocalOp({ op, wireOp, state, clock, createdAt }) {
-  return transact(['meta', 'records', 'ops', 'outbox'], 'readwrite', (tx) => {
-    tx.objectStore('meta').put(clock, 'clock');
-    tx.objectStore('records').put(state);
-    tx.objectStore('ops').put(op);
-    return done(tx.objectStore('outbox').add({ op: wireOp, status: 'pending', createdAt }));
-  }).then((seq) => /** @type {number} */ (seq));
-}
-
-/**
- * Saves one pulled page: its ops, the records they changed, the clock that observed them and the cursor
- * after them, all or nothing (so a cursor never moves past ops that were not stored).
- * @param {{ops: any[], states: any[], clock: any, cursor: string}} page
- */
-export function saveRemoteOps({ ops, states, clock, cursor }) {
-  return transact(['meta', 'records', 'ops'], 'readwrite', (tx) => {
-    for (const op of ops) tx.objectStore('ops').put(op);
-    for (const state of states) tx.objectStore('records').put(state);
-    tx.objectStore('meta').put(clock, 'clock');
-    tx.objectStore('meta').put(cursor, 'cursor');
-  });
-}
-
-// ---- outbox ----
-
-/** @returns {Promise<any[]>} every entry, oldest first */
-export function listOutbox() {
-  return transact(['outbox'], 'readonly', (tx) => done(tx.objectStore('outbox').getAll()));
-}
-
-/** @returns {Promise<number>} */
-export function countOutbox() {
-  return transact(['outbox'], 'readonly', (tx) => done(tx.objectStore('outbox').count()));
-}
-
-/**
- * Applies push results: `null` removes the entry (accepted or duplicate), an object replaces it (e.g.
- * marked rejected). An entry that disappeared meanwhile (discarded by the member) stays gone.
- * @param {Map<number, any | null>} updates  seq → new entry or null
- */
-export function settleOutbox(updates) {
-  return transact(['outbox'], 'readwrite', async (tx) => {
-    const store = tx.objectStore('outbox');
-    for (const [seq, entry] of updates) {
-      if (entry === null) {
-        store.delete(seq);
-      } else if (await done(store.getKey(seq)) !== undefined) {
-        store.put({ ...entry, seq });
-      }
-    }
-  });
-}
-
-/**
- * Drops a rejected op for good and puts back the record as the remaining ops build it (`state` null:
- * the record had no other op and disappears).
- * @param {{seq: number, opId: string, recordId: string, state: any | null}} discard
- */
-export function discardLocalOp({ seq, opId, recordId, state }) {
-  return transact(['records', 'ops', 'outbox'], 'readwrite', (tx) => {
-    tx.objectStore('outbox').delete(seq);
-    tx.objectStore('ops').delete(opId);
-    if (state === null) tx.objectStore('records').delete(recordId);
-    else tx.objectStore('records').put(state);
-  });
-}
-
-/** Forgets everything (tests and a future "leave this device" action). */
-export function clearAll() {
-  const stores = ['meta', 'households', 'records', 'ops', 'outbox'];
-  return transact(stores, 'readwrite', (tx) => {
-    for (const name of stores) tx.objectStore(name).clear();
-  });
-}
+/** @typedef {import('./db/member-data.js').MemberData} MemberData */
+/** @typedef {Omit<MemberData, 'memberId' | 'close'>} MemberVerbs  what outbox and sync need; this module has them too */
+/** @type {MemberData['getMeta']} */ export const getMeta = (...a) => current().getMeta(...a);
+/** @type {MemberData['getMetaMany']} */ export const getMetaMany = (...a) => current().getMetaMany(...a);
+/** @type {MemberData['setMeta']} */ export const setMeta = (...a) => current().setMeta(...a);
+/** @type {MemberData['saveEnrollment']} */ export const saveEnrollment = (...a) => current().saveEnrollment(...a);
+/** @type {MemberData['replaceHouseholds']} */ export const replaceHouseholds = (...a) => current().replaceHouseholds(...a);
+/** @type {MemberData['listHouseholds']} */ export const listHouseholds = () => current().listHouseholds();
+/** @type {MemberData['getRecord']} */ export const getRecord = (...a) => current().getRecord(...a);
+/** @type {MemberData['getRecords']} */ export const getRecords = (...a) => current().getRecords(...a);
+/** @type {MemberData['listRecords']} */ export const listRecords = (...a) => current().listRecords(...a);
+/** @type {MemberData['listOpsOfRecord']} */ export const listOpsOfRecord = (...a) => current().listOpsOfRecord(...a);
+/** @type {MemberData['saveLocalOp']} */ export const saveLocalOp = (...a) => current().saveLocalOp(...a);
+/** @type {MemberData['saveRemoteOps']} */ export const saveRemoteOps = (...a) => current().saveRemoteOps(...a);
+/** @type {MemberData['listOutbox']} */ export const listOutbox = () => current().listOutbox();
+/** @type {MemberData['countOutbox']} */ export const countOutbox = () => current().countOutbox();
+/** @type {MemberData['settleOutbox']} */ export const settleOutbox = (...a) => current().settleOutbox(...a);
+/** @type {MemberData['discardLocalOp']} */ export const discardLocalOp = (...a) => current().discardLocalOp(...a);
+/** @type {MemberData['dropRecords']} */ export const dropRecords = (...a) => current().dropRecords(...a);

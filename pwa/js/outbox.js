@@ -15,7 +15,7 @@ import { uuid7 } from './sync/uuid7.js';
 
 /**
  * @typedef {object} OutboxDeps
- * @property {typeof defaultDb} [db]
+ * @property {import('./db.js').MemberVerbs} [db]
  * @property {() => number} [now]   Date.now, replaced in tests
  */
 

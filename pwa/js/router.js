@@ -14,5 +14,11 @@ export function parseRoute(hash) {
   if (section === 'visits' && id) return { name: 'visit-edit', id: decodeURIComponent(id) };
   if (section === 'visits') return { name: 'visits' };
   if (section === 'me') return { name: 'me' };
+  if (section === 'enroll') return { name: 'enroll', enrollCode: '' };
+  if (section === 'members') return { name: 'members' };
+  if (section === 'unlock' && id) return { name: 'unlock', id: decodeURIComponent(id) };
   return { name: 'households' };
 }
+
+/** Screens that need an unlocked member. */
+export const MEMBER_ROUTES = new Set(['households', 'visits', 'visit-new', 'visit-edit', 'me']);

@@ -8,12 +8,19 @@
  *             the server answers "duplicate" for what it already had).
  *   2. pull   pages after the stored cursor until `more` is false. Each page is merged into the local
  *             records with applyOp, its clocks observed, and saved with the new cursor in one transaction.
- *   3. the household list, the member's grids, and the names of colleagues whose visits we now hold.
+ *             A page's `drop` deletes restricted records the member may no longer read, in the same
+ *             transaction; its `scope.grids` says which grids are still the member's (§5, §7).
+ *   3. the household list (only households of those grids), then every local record whose household is
+ *      not on it is deleted — except records with an op still in the outbox: nothing unsent is lost
+ *      silently (§7); then the member's grids, and colleagues' names (GET /api/members).
  *
+ * A round starts by asking /api/me whose session the cookie carries: it must be this member's device
+ * (`deviceId`), or nothing is pushed or pulled (on a shared tablet the cookie may be a colleague's).
  * Every response's server_time updates the clock offset used to stamp new ops (§3.1).
  * `createSyncer` makes sure only one round runs at a time.
  */
 
+import { ApiError } from './api.js';
 import * as defaultDb from './db.js';
 import { withLock } from './lock.js';
 import { HybridClock } from './sync/clock.js';
@@ -30,8 +37,9 @@ const DONE = new Set(['accepted', 'duplicate']);
 /**
  * @typedef {object} SyncDeps
  * @property {import('./api.js').Api} api
- * @property {typeof defaultDb} [db]
+ * @property {import('./db.js').MemberVerbs} [db]
  * @property {() => number} [now]
+ * @property {string} [deviceId]   the unlocked member's device: the session must be this one's
  */
 
 /**
@@ -45,10 +53,15 @@ const DONE = new Set(['accepted', 'duplicate']);
  * @param {SyncDeps} deps
  * @returns {Promise<SyncResult>}
  */
-export async function syncOnce({ api, db = defaultDb, now = Date.now }) {
+export async function syncOnce({ api, db = defaultDb, now = Date.now, deviceId }) {
+  const me = await api.me();
+  if (deviceId && me?.device?.id !== deviceId) {
+    api.forgetSession();
+    throw new ApiError(401, 'unauthenticated', `the session is device ${me?.device?.id}'s, not ${deviceId}'s`, undefined);
+  }
   const { pushed, rejected } = await push({ api, db });
-  const pulled = await pull({ api, db, now });
-  await refresh({ api, db, pulled });
+  const { ops: pulled, scope } = await pull({ api, db, now });
+  await refresh({ api, db, me, pulled, scope });
   return { pushed, rejected, pulled: pulled.length };
 }
 
@@ -77,7 +90,7 @@ export function batches(entries) {
 }
 
 /**
- * @param {{api: import('./api.js').Api, db: typeof defaultDb}} deps
+ * @param {{api: import('./api.js').Api, db: import('./db.js').MemberVerbs}} deps
  */
 async function push({ api, db }) {
   const pending = (await db.listOutbox()).filter((entry) => entry.status === 'pending');
@@ -113,28 +126,31 @@ async function push({ api, db }) {
 }
 
 /**
- * @param {{api: import('./api.js').Api, db: typeof defaultDb, now: () => number}} deps
- * @returns {Promise<any[]>} every op pulled
+ * @param {{api: import('./api.js').Api, db: import('./db.js').MemberVerbs, now: () => number}} deps
+ * @returns {Promise<{ops: any[], scope: {grids: number[]} | null}>} every op pulled, the last scope
  */
 async function pull({ api, db, now }) {
   /** @type {any[]} */
   const all = [];
+  let scope = null;
   let cursor = await db.getMeta('cursor');
   for (;;) {
     const page = await api.pull(cursor ?? null, PULL_LIMIT);
     const ops = Array.isArray(page.ops) ? page.ops : [];
-    await withLock('write', () => applyPage({ db, ops, cursor: page.cursor, now }));
+    const drop = Array.isArray(page.drop) ? page.drop.filter((id) => typeof id === 'string') : [];
+    await withLock('write', () => applyPage({ db, ops, drop, cursor: page.cursor, now }));
     all.push(...ops);
+    if (Array.isArray(page.scope?.grids)) scope = page.scope;
     cursor = page.cursor;
     if (!page.more || ops.length === 0) break;
   }
-  return all;
+  return { ops: all, scope };
 }
 
 /**
- * @param {{db: typeof defaultDb, ops: any[], cursor: string, now: () => number}} page
+ * @param {{db: import('./db.js').MemberVerbs, ops: any[], drop: string[], cursor: string, now: () => number}} page
  */
-async function applyPage({ db, ops, cursor, now }) {
+async function applyPage({ db, ops, drop, cursor, now }) {
   const meta = await db.getMetaMany(['clock', 'device', 'serverOffset']);
   const clock = meta.clock ? HybridClock.fromJSON(meta.clock) : new HybridClock(meta.device.id);
   const states = await db.getRecords([...new Set(ops.map((op) => op.record))]);
@@ -163,37 +179,39 @@ async function applyPage({ db, ops, cursor, now }) {
     states: [...changed].map((id) => states.get(id)),
     clock: clock.toJSON(),
     cursor,
+    drop,
   });
 }
 
 /**
- * Households, grids and colleague names. A colleague's name is not in pulled ops (only the member id),
- * so it is looked up once per colleague in the history of one record they wrote; failing that lookup
- * only leaves the name unknown.
- * @param {{api: import('./api.js').Api, db: typeof defaultDb, pulled: any[]}} deps
+ * Households of the member's grids, the records that left them, the grids, and colleagues' names.
+ * @param {{api: import('./api.js').Api, db: import('./db.js').MemberVerbs, me: any, pulled: any[],
+ *          scope: {grids: number[]} | null}} deps
  */
-async function refresh({ api, db, pulled }) {
+async function refresh({ api, db, me, pulled, scope }) {
   const { households } = await api.households();
-  if (Array.isArray(households)) await db.replaceHouseholds(households);
-  const me = await api.me();
-  await db.setMeta({ member: me.member, grids: me.grids });
-
-  const authors = (await db.getMeta('authors')) ?? {};
-  /** @type {Map<number, string>} author id → one record they wrote */
-  const unknown = new Map();
-  for (const op of pulled) {
-    if (op.author != null && op.author !== me.member.id && !(op.author in authors)) unknown.set(op.author, op.record);
-  }
-  for (const [author, record] of unknown) {
-    try {
-      const history = await api.history(record);
-      const named = (history.ops ?? []).find((/** @type {any} */ op) => op.author === author && op.author_name);
-      if (named) authors[author] = named.author_name;
-    } catch (error) {
-      if (/** @type {any} */ (error)?.code === 'unauthenticated') throw error;
+  if (Array.isArray(households)) {
+    const grids = scope ? new Set(scope.grids) : null;
+    const mine = households.filter((household) => !grids || grids.has(household.grid?.id ?? household.grid));
+    const kept = new Set(mine.map((household) => household.id));
+    const had = await db.listHouseholds();
+    await db.replaceHouseholds(mine);
+    // Records only leave the scope with their households, so most rounds need not read every record.
+    if (had.length === 0 || had.some((household) => !kept.has(household.id))) {
+      const gone = (await db.listRecords()).filter((state) => !kept.has(state.household)).map((state) => state.id);
+      if (gone.length > 0) await withLock('write', () => db.dropRecords(gone));
     }
   }
-  if (unknown.size > 0) await db.setMeta({ authors });
+  await db.setMeta({ member: me.member, grids: me.grids ?? [] });
+
+  const authors = (await db.getMeta('authors')) ?? null;
+  const unknown = pulled.some((op) => op.author != null && op.author !== me.member?.id && !(op.author in (authors ?? {})));
+  if (authors === null || unknown) {
+    const { members } = await api.members();
+    if (Array.isArray(members)) {
+      await db.setMeta({ authors: Object.fromEntries(members.map((member) => [member.id, member.name])) });
+    }
+  }
 }
 
 /**
@@ -236,10 +254,11 @@ export function createSyncer({ onChange, ...deps }) {
       last = { at: Date.now(), ok: true };
     } catch (error) {
       const e = /** @type {any} */ (error);
-      if (!e || (e.name !== 'NetworkError' && e.name !== 'ApiError')) console.error('lianhu: sync failed', error);
+      if (!e || !['NetworkError', 'ApiError', 'LockedError'].includes(e.name)) console.error('lianhu: sync failed', error);
       last = { at: Date.now(), ok: false, code: e?.code ?? 'unknown', message: String(e?.message ?? e) };
     }
-    await db.setMeta({ lastSync: last });
+    // A member locked meanwhile cannot store the outcome (LockedError): there is nobody to tell then.
+    await db.setMeta({ lastSync: last }).catch(() => {});
     await notify({ running: false, last });
     return result;
   }

@@ -54,6 +54,8 @@ class Device(Base):
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
     # Given to the app once per enrollment to wrap its local data key (see docs/security.md).
     recovery_key: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the secret the app sends with a PIN-lockout report: only this device can lock itself.
+    lockout_key_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

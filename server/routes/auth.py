@@ -117,6 +117,7 @@ async def _enrolled(request: Request, payload: dict[str, Any], result: enrollmen
         grids=result.grids, via_cookie=_via_cookie(payload), status_code=201,
         extra={
             "recovery_key": result.device.recovery_key,
+            "lockout_key": result.lockout_key,
             "previous_recovery_key": result.previous_recovery_key,
         },
     )  # fmt: skip
@@ -193,7 +194,11 @@ async def lockout(request: Request) -> Response:
     payload = await _body(request, limit_key="device")
     async with store_of(request).write() as session:
         await login.report_lockout(
-            session, device_id=payload.get("device"), client=client_address(request), now=datetime.now(UTC)
+            session,
+            device_id=payload.get("device"),
+            lockout_key=payload.get("lockout_key"),
+            client=client_address(request),
+            now=datetime.now(UTC),
         )
     return Response(status_code=204)
 

@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth import credentials
 from server.auth.ceremonies import check_ceremony, start_ceremony, take_ceremony
 from server.auth.credentials import CredentialError, RelyingParty
-from server.auth.secrets import b64url_encode, hash_secret, new_device_id, new_enrollment_code, normalize_code
+from server.auth.secrets import (
+    b64url_encode,
+    hash_secret,
+    new_device_id,
+    new_enrollment_code,
+    new_token,
+    normalize_code,
+)
 from server.auth.sessions import open_session
 from server.db import Store
 from server.errors import BadRequest
@@ -56,6 +63,7 @@ class EnrollOptions:
 class Enrollment:
     token: str
     csrf_token: str
+    lockout_key: str
     device: Device
     member: Member
     grids: list[dict[str, Any]]
@@ -208,6 +216,7 @@ async def _enroll(
         member = await session.get(Member, code.member_id)
         assert member is not None
         previous_key = await _retire_previous(session, options.previous_device, member.id, now)
+        lockout_key = new_token()
         device = Device(
             id=new_device_id(),
             member_id=member.id,
@@ -218,6 +227,7 @@ async def _enroll(
             sign_count=sign_count,
             shared=options.shared,
             recovery_key=b64url_encode(secrets.token_bytes(32)),
+            lockout_key_hash=hash_secret(lockout_key),
             created_at=now,
         )
         session.add(device)
@@ -232,7 +242,7 @@ async def _enroll(
         grids = await grid_summaries(
             session, await grids_in_scope(session, member_id=member.id, role=member.role)
         )
-        return Enrollment(token, live.csrf_token, device, member, grids, previous_key)
+        return Enrollment(token, live.csrf_token, lockout_key, device, member, grids, previous_key)
 
 
 async def _retire_previous(

@@ -6,6 +6,7 @@ transaction, open a new session, which ends the device's earlier ones (rotation)
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth import credentials
 from server.auth.ceremonies import check_ceremony, start_ceremony, take_ceremony
 from server.auth.credentials import CredentialError
-from server.auth.secrets import b64url_encode
+from server.auth.secrets import b64url_encode, hash_secret
 from server.auth.sessions import end_sessions, open_session
 from server.db import Store
 from server.errors import BadRequest, Unauthenticated
@@ -150,16 +151,20 @@ async def logout(
 
 
 async def report_lockout(
-    session: AsyncSession, *, device_id: object, client: str | None, now: datetime
+    session: AsyncSession, *, device_id: object, lockout_key: object, client: str | None, now: datetime
 ) -> None:
     """The app says 5 wrong PINs locked this device: lock it server-side and end its sessions.
 
-    Unknown devices get the same silent answer, so the endpoint tells nothing about which devices exist.
+    The report must carry the device's ``lockout_key`` (given only to that device at enrollment), so a
+    colleague who knows a device id from pulled ops cannot lock it. Unknown devices and wrong keys get the
+    same silent answer, so the endpoint tells nothing about which devices exist.
     """
     device = (
         await session.get(Device, device_id) if isinstance(device_id, str) and len(device_id) <= 32 else None
     )
-    if device is None or device.locked_at is not None:
+    if device is None or device.locked_at is not None or not isinstance(lockout_key, str):
+        return
+    if not hmac.compare_digest(hash_secret(lockout_key), device.lockout_key_hash):
         return
     device.locked_at = now
     await end_sessions(session, device_id=device.id, reason="pin_lockout", now=now)

@@ -135,6 +135,7 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
   const ceremonies = new Map();
   const recoveryKeys = new Map();
   const scope = { grids: [3] };
+  const households = [{ id: 'hh-1', grid: { id: 3, name: '第1网格' }, address: '1号楼1单元101', head: '王秀英', tags: [], care_level: 'green' }];
   /** @type {string[]} */
   const drop = [];
   let counter = 0;
@@ -254,7 +255,7 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
       return json(200, { ops: page, cursor, more: after + page.length < log.length, scope, drop: drop.splice(0), server_time: serverTime });
     }
     if (url.pathname === '/api/households') {
-      return json(200, { households: [{ id: 'hh-1', grid: { id: 3, name: '第1网格' }, address: '1号楼1单元101', head: '王秀英', tags: [], care_level: 'green' }], server_time: serverTime });
+      return json(200, { households, server_time: serverTime });
     }
     if (url.pathname === '/api/me') {
       return json(200, { member: { id: memberId, name: '张伟', role: 'member' }, device: { id: session.device }, grids: [{ id: 3, name: '第1网格' }], csrf_token: session.csrf, server_time: serverTime });
@@ -267,7 +268,7 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
   }
 
   return {
-    fetch, log, states, requests, failures, store, json, devices, scope, drop, recoveryKeys,
+    fetch, log, states, requests, failures, store, json, devices, scope, drop, recoveryKeys, households,
     get session() { return session; },
     set session(value) { session = value; },
   };

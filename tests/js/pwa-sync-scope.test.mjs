@@ -63,6 +63,24 @@ test('records of households outside my grids are dropped, with their ops', async
   assert.equal([...db.ops.values()].some((op) => op.record === gone), false);
 });
 
+test('a member moved to another grid loses the old grid\'s households and records at the next sync', async () => {
+  const db = enrolledDb();
+  const server = fakeServer();
+  server.households.push({ id: 'hh-2', grid: { id: 4, name: '第2网格' }, address: '2号楼', head: '李', tags: [] });
+  server.scope.grids = [3, 4];
+  const old = '019aa5e2-3c40-7f00-9a11-000000000002';
+  server.store(remoteOp(old, 'hh-2', 1));
+  const api = createApi({ fetch: server.fetch });
+  await syncOnce({ api, db, now: () => NOW });
+  assert.equal(db.records.has(old), true);
+
+  server.households.splice(1, 1);
+  server.scope.grids = [3];
+  await syncOnce({ api, db, now: () => NOW });
+  assert.deepEqual([...db.households.keys()], ['hh-1']);
+  assert.equal(db.records.has(old), false);
+});
+
 test('households outside pull scope.grids are not kept even if listed', async () => {
   const db = enrolledDb();
   const server = fakeServer();

@@ -34,6 +34,7 @@ class Phone:
     device_id: str
     token: str
     key: DeviceKey
+    lockout_key: str
     clock: HybridClock = field(init=False)
 
     def __post_init__(self) -> None:
@@ -120,7 +121,13 @@ async def enroll_phone(
     enrollment = await enroll_with_key(
         store, settings, await new_code(store, member.id), key, label=f"{name}的手机"
     )
-    return Phone(member_id=member.id, device_id=enrollment.device.id, token=enrollment.token, key=key)
+    return Phone(
+        member_id=member.id,
+        device_id=enrollment.device.id,
+        token=enrollment.token,
+        key=key,
+        lockout_key=enrollment.lockout_key,
+    )
 
 
 async def make_world(store: Store, settings: Settings) -> World:

@@ -176,7 +176,9 @@ async def test_re_enrolling_after_a_lockout_returns_the_previous_recovery_key_to
 ) -> None:
     first, _ = await enroll_device_key(client, await new_code(store, world.alice.member_id), DeviceKey())
     old = first.json()
-    await client.post("/api/device/lockout", json={"device": old["device"]["id"]})
+    await client.post(
+        "/api/device/lockout", json={"device": old["device"]["id"], "lockout_key": old["lockout_key"]}
+    )
 
     mine, _ = await enroll_device_key(
         client, await new_code(store, world.alice.member_id), DeviceKey(), previous_device=old["device"]["id"]

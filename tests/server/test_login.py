@@ -242,7 +242,10 @@ async def test_lockout_deactivation_and_moves_end_sessions(
     now = datetime.now(UTC)
     if event == "lockout":
         assert (
-            await client.post("/api/device/lockout", json={"device": world.alice.device_id})
+            await client.post(
+                "/api/device/lockout",
+                json={"device": world.alice.device_id, "lockout_key": world.alice.lockout_key},
+            )
         ).status_code == 204
     else:
         async with store.write() as session:
@@ -264,3 +267,15 @@ async def test_a_lockout_report_for_an_unknown_device_tells_nothing(
     assert response.status_code == 204
     async with store.read() as session:
         assert await session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+async def test_a_lockout_report_without_the_devices_own_key_changes_nothing(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    # Colleagues see Alice's device id in every op she pushes; that must not let them lock her out.
+    response = await client.post(
+        "/api/device/lockout", json={"device": world.alice.device_id, "lockout_key": "guess"}
+    )
+
+    assert response.status_code == 204
+    assert (await client.get("/api/me", headers=world.alice.headers)).status_code == 200

@@ -63,3 +63,19 @@ def test_any_change_to_an_app_file_changes_the_cache_version(tmp_path: Path) -> 
     (pwa / "js" / "app.js").write_text("export const x = 2;\n")
 
     assert precache_manifest(pwa)["version"] != before
+
+
+async def test_every_response_carries_a_strict_content_security_policy(pwa_client: httpx.AsyncClient) -> None:
+    for path in ("/", "/sw.js", "/api/nothing"):
+        headers = (await pwa_client.get(path)).headers
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert "unsafe-inline" not in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_real_app_shell_has_no_inline_script() -> None:
+    from server.settings import PROJECT_ROOT
+
+    html = (PROJECT_ROOT / "pwa" / "index.html").read_text(encoding="utf-8")
+    scripts = html.split("<script")[1:]
+    assert scripts and all(" src=" in tag.split(">")[0] for tag in scripts)

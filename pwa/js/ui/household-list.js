@@ -6,7 +6,7 @@ import { h, replaceChildren } from './dom.js';
 import { householdCard, tagLabel } from './household-card.js';
 
 /**
- * @param {{db: typeof import('../db.js')}} ctx
+ * @param {{db: import('../db.js').MemberVerbs}} ctx
  */
 export async function householdList({ db }) {
   let households = /** @type {any[]} */ ([]);

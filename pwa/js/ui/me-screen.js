@@ -1,4 +1,8 @@
-/** Me 我的: who this phone records as, its grids and device id, offline storage, and the language switch. */
+/**
+ * Me 我的: who this device records as, their grids, device id and how it logs in, offline storage, the
+ * language switch, and the two ways out: 切换成员 (lock my data, hand the device over) and 退出登录 (also
+ * end the server session; with unsynced records it asks first, saying how many).
+ */
 
 import { formatTime, getLang, LANGUAGES, t } from '../i18n/index.js';
 import { h } from './dom.js';
@@ -9,8 +13,8 @@ const LANGUAGE_NAMES = { 'zh-CN': '中文', en: 'English' };
  * @param {import('../app.js').Ctx} ctx
  */
 export async function meScreen(ctx) {
-  const { member, device, grids } = ctx.session;
-  const meta = await ctx.db.getMetaMany(['lastSync', 'persisted']);
+  const { member, device, grids, entry } = ctx.session;
+  const [meta, persisted] = await Promise.all([ctx.db.getMetaMany(['lastSync']), ctx.settings('persisted')]);
   const roleKey = `role.${member?.role}`;
   const role = t(roleKey) === roleKey ? (member?.role ?? '') : t(roleKey);
 
@@ -37,8 +41,16 @@ export async function meScreen(ctx) {
         ),
       ),
       row(t('me.device'), h('code', null, device?.id ?? ''), 'me-device'),
+      row(t('me.method'), t(`method.${entry?.method}`) + (entry?.shared ? ` · ${t('me.shared')}` : ''), 'me-method'),
       row(t('me.lastSync'), meta.lastSync ? formatTime(meta.lastSync.at) : t('header.neverSynced')),
-      row(t('me.storage'), meta.persisted ? t('me.persisted') : t('me.notPersisted')),
+      row(t('me.storage'), persisted ? t('me.persisted') : t('me.notPersisted')),
+      row(t('me.encryption'), t('me.encrypted')),
+    ),
+    h(
+      'div',
+      { class: 'actions stacked' },
+      h('button', { type: 'button', class: 'secondary big', testid: 'switch-member', onclick: ctx.switchMember }, `⇄ ${t('members.switch')}`),
+      h('button', { type: 'button', class: 'danger big', testid: 'logout', onclick: ctx.logout }, t('me.logout')),
     ),
     h('h2', null, t('me.language')),
     h(

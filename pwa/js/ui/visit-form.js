@@ -104,11 +104,11 @@ export async function visitForm(ctx, { id, household: preselected }) {
     try {
       if (before) {
         const changes = changedFields(before, form);
-        const made = await editVisit(before, changes);
+        const made = await editVisit(before, changes, { db });
         showToast(made ? savedMessage() : t('visit.noChanges'));
       } else {
         // A new visit is one `set` op with every field (docs §3.4).
-        await createVisit({ household: form.household, ...formFields(form) });
+        await createVisit({ household: form.household, ...formFields(form) }, { db });
         showToast(savedMessage());
       }
       ctx.changed();

@@ -46,13 +46,13 @@ export async function visitList(ctx) {
           authorName,
           editorName,
           onRetry: async () => {
-            await retryRejected(rejected);
+            await retryRejected(rejected, { db });
             ctx.changed();
             ctx.requestSync();
           },
           onDiscard: async () => {
             if (!confirm(t('visits.discardConfirm'))) return;
-            await discardRejected(rejected);
+            await discardRejected(rejected, { db });
             ctx.changed();
           },
         });

@@ -138,6 +138,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("recovery_key", sa.String(length=64), nullable=False, server_default="")
         )
+        batch_op.add_column(
+            sa.Column("lockout_key_hash", sa.String(length=64), nullable=False, server_default="")
+        )
         batch_op.add_column(sa.Column("locked_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.drop_constraint(batch_op.f("uq_devices_token_hash"), type_="unique")
         batch_op.create_unique_constraint(batch_op.f("uq_devices_credential_id"), ["credential_id"])
@@ -200,6 +203,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("uq_devices_credential_id"), type_="unique")
         batch_op.create_unique_constraint(batch_op.f("uq_devices_token_hash"), ["token_hash"])
         batch_op.drop_column("locked_at")
+        batch_op.drop_column("lockout_key_hash")
         batch_op.drop_column("recovery_key")
         batch_op.drop_column("shared")
         batch_op.drop_column("sign_count")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -26,19 +27,18 @@ async def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision``, creating the SQLite file's folder if needed."""
     if url.startswith("sqlite") and ":memory:" not in url:
         Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, writer=True)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(lambda sync_conn: command.upgrade(alembic_config(sync_conn), revision))
-    finally:
-        await engine.dispose()
+    await _run(url, command.upgrade, revision)
 
 
 async def downgrade(url: str, revision: str) -> None:
     """Take the database at ``url`` back to ``revision`` (used by the migration tests)."""
+    await _run(url, command.downgrade, revision)
+
+
+async def _run(url: str, alembic_command: Callable[[Config, str], None], revision: str) -> None:
     engine = create_engine(url, writer=True)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(lambda sync_conn: command.downgrade(alembic_config(sync_conn), revision))
+            await conn.run_sync(lambda sync_conn: alembic_command(alembic_config(sync_conn), revision))
     finally:
         await engine.dispose()

@@ -13,10 +13,11 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.secrets import b64url_decode, b64url_encode, new_challenge, new_token
+from server.db import Store
 from server.errors import BadRequest
 from server.models import Ceremony
 
-__all__ = ["CEREMONY_TTL", "check_ceremony", "start_ceremony", "take_ceremony"]
+__all__ = ["CEREMONY_TTL", "check_ceremony", "claim_ceremony", "start_ceremony", "take_ceremony"]
 
 CEREMONY_TTL = timedelta(minutes=5)
 
@@ -59,15 +60,24 @@ async def take_ceremony(session: AsyncSession, ceremony_id: object) -> Ceremony 
     return ceremony
 
 
-def check_ceremony(ceremony: Ceremony | None, *, kind: str, now: datetime) -> bytes:
-    """The challenge of a usable ceremony of ``kind``; raise ``invalid_ceremony`` otherwise."""
+def check_ceremony(ceremony: Ceremony | None, *, kind: str, now: datetime) -> tuple[Ceremony, bytes]:
+    """A usable ceremony of ``kind`` and its challenge; raise ``invalid_ceremony`` otherwise."""
     if ceremony is None:
         raise _invalid("unknown or already used ceremony; start again")
     if ceremony.kind != kind:
         raise _invalid(f"this ceremony is for {ceremony.kind}, not {kind}")
     if ceremony.expires_at <= now:
         raise _invalid("this ceremony has expired; start again")
-    return b64url_decode(ceremony.challenge)
+    return ceremony, b64url_decode(ceremony.challenge)
+
+
+async def claim_ceremony(
+    store: Store, ceremony_id: object, *, kind: str, now: datetime
+) -> tuple[Ceremony, bytes]:
+    """Take the ceremony in a transaction of its own (so its deletion commits), then check it."""
+    async with store.write() as session:
+        ceremony = await take_ceremony(session, ceremony_id)
+    return check_ceremony(ceremony, kind=kind, now=now)
 
 
 def _invalid(message: str) -> BadRequest:

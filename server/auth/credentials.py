@@ -36,6 +36,7 @@ from webauthn.helpers.structs import (
 from server.auth.secrets import b64url_decode, b64url_encode
 
 __all__ = [
+    "CounterRegression",
     "CredentialError",
     "RelyingParty",
     "VerifiedPasskey",
@@ -47,6 +48,10 @@ __all__ = [
 
 class CredentialError(ValueError):
     """A credential or signature failed a check; the message names the check."""
+
+
+class CounterRegression(CredentialError):
+    """A passkey's signature counter did not increase: the authenticator may have been cloned."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,7 +147,9 @@ def verify_authentication(
             require_user_verification=True,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as error:
-        raise CredentialError(f"passkey login failed: {error}") from None
+        # py_webauthn reports a counter regression only through this message (WebAuthn §7.2 step 21).
+        failure = CounterRegression if "sign count" in str(error) else CredentialError
+        raise failure(f"passkey login failed: {error}") from None
     return verified.new_sign_count
 
 

@@ -111,7 +111,7 @@ async def enroll_start(request: Request) -> JSONResponse:
     return api_response(answer)
 
 
-async def _enrolled(request: Request, payload: dict[str, Any], result: enrollment.Enrollment) -> JSONResponse:
+def _enrolled(request: Request, payload: dict[str, Any], result: enrollment.Enrollment) -> JSONResponse:
     return _signed_in(
         request, token=result.token, csrf_token=result.csrf_token, device=result.device, member=result.member,
         grids=result.grids, via_cookie=_via_cookie(payload), status_code=201,
@@ -129,7 +129,7 @@ async def enroll_passkey(request: Request) -> JSONResponse:
         store_of(request), ceremony_id=payload.get("ceremony"), credential=payload.get("credential"),
         options=_enroll_options(request, payload), settings=settings_of(request), now=datetime.now(UTC),
     )  # fmt: skip
-    return await _enrolled(request, payload, result)
+    return _enrolled(request, payload, result)
 
 
 async def enroll_device_key(request: Request) -> JSONResponse:
@@ -139,7 +139,7 @@ async def enroll_device_key(request: Request) -> JSONResponse:
         signature=payload.get("signature"), options=_enroll_options(request, payload),
         settings=settings_of(request), now=datetime.now(UTC),
     )  # fmt: skip
-    return await _enrolled(request, payload, result)
+    return _enrolled(request, payload, result)
 
 
 async def login_start(request: Request) -> JSONResponse:
@@ -151,7 +151,7 @@ async def login_start(request: Request) -> JSONResponse:
     return api_response(answer)
 
 
-async def _logged_in(request: Request, payload: dict[str, Any], result: login.Login) -> JSONResponse:
+def _logged_in(request: Request, payload: dict[str, Any], result: login.Login) -> JSONResponse:
     return _signed_in(
         request, token=result.token, csrf_token=result.csrf_token, device=result.device, member=result.member,
         grids=result.grids, via_cookie=_via_cookie(payload), status_code=200, extra={},
@@ -165,7 +165,7 @@ async def login_passkey(request: Request) -> JSONResponse:
         via_cookie=_via_cookie(payload), client=client_address(request), settings=settings_of(request),
         now=datetime.now(UTC),
     )  # fmt: skip
-    return await _logged_in(request, payload, result)
+    return _logged_in(request, payload, result)
 
 
 async def login_device_key(request: Request) -> JSONResponse:
@@ -175,7 +175,7 @@ async def login_device_key(request: Request) -> JSONResponse:
         via_cookie=_via_cookie(payload), client=client_address(request), settings=settings_of(request),
         now=datetime.now(UTC),
     )  # fmt: skip
-    return await _logged_in(request, payload, result)
+    return _logged_in(request, payload, result)
 
 
 async def logout(request: Request) -> Response:

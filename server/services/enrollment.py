@@ -9,6 +9,7 @@ enroll.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import credentials
-from server.auth.ceremonies import check_ceremony, start_ceremony, take_ceremony
+from server.auth.ceremonies import claim_ceremony, start_ceremony
 from server.auth.credentials import CredentialError, RelyingParty
 from server.auth.secrets import (
     b64url_encode,
@@ -32,8 +33,7 @@ from server.db import Store
 from server.errors import BadRequest
 from server.models import AuthMethod, Device, EnrollmentCode, Member
 from server.services.audit import audit
-from server.services.members import grid_summaries
-from server.services.scope import grids_in_scope
+from server.services.members import scope_summaries
 from server.settings import Settings
 
 __all__ = [
@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 MAX_LABEL_CHARS = 64
+# What a proven credential gives the new device: method, credential id, public key, signature counter.
+Proof = tuple[AuthMethod, str | None, str, int]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,7 +152,7 @@ async def enroll_with_passkey(
     settings: Settings,
     now: datetime,
 ) -> Enrollment:
-    async def prove(challenge: bytes) -> tuple[AuthMethod, str | None, str, int]:
+    async def prove(challenge: bytes) -> Proof:
         verified = credentials.verify_registration(
             relying_party(settings), credential=credential, challenge=challenge
         )
@@ -165,7 +167,7 @@ async def enroll_with_device_key(
     store: Store, *, ceremony_id: object, public_key: object, signature: object, options: EnrollOptions,
     settings: Settings, now: datetime,
 ) -> Enrollment:  # fmt: skip
-    async def prove(challenge: bytes) -> tuple[AuthMethod, str | None, str, int]:
+    async def prove(challenge: bytes) -> Proof:
         jwk = credentials.parse_device_key(public_key)
         message = credentials.device_key_message("lianhu-enroll", settings.origin, challenge)
         credentials.verify_device_key(public_key=jwk, message=message, signature=signature)
@@ -187,16 +189,13 @@ async def _enroll(
     store: Store,
     *,
     ceremony_id: object,
-    prove: Any,
+    prove: Callable[[bytes], Awaitable[Proof]],
     options: EnrollOptions,
     settings: Settings,
     now: datetime,
 ) -> Enrollment:
     _check_options(options)
-    async with store.write() as session:
-        ceremony = await take_ceremony(session, ceremony_id)
-    challenge = check_ceremony(ceremony, kind="enroll", now=now)
-    assert ceremony is not None
+    ceremony, challenge = await claim_ceremony(store, ceremony_id, kind="enroll", now=now)
     try:
         method, credential_id, public_key, sign_count = await prove(challenge)
     except CredentialError as error:
@@ -239,9 +238,7 @@ async def _enroll(
             session, "enrolled", member_id=member.id, device_id=device.id, client=options.client,
             method=method.value, shared=options.shared, previous_device=options.previous_device,
         )  # fmt: skip
-        grids = await grid_summaries(
-            session, await grids_in_scope(session, member_id=member.id, role=member.role)
-        )
+        grids = await scope_summaries(session, member)
         return Enrollment(token, live.csrf_token, lockout_key, device, member, grids, previous_key)
 
 

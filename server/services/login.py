@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import credentials
-from server.auth.ceremonies import check_ceremony, start_ceremony, take_ceremony
-from server.auth.credentials import CredentialError
+from server.auth.ceremonies import claim_ceremony, start_ceremony
+from server.auth.credentials import CounterRegression, CredentialError
 from server.auth.secrets import b64url_encode, hash_secret
 from server.auth.sessions import end_sessions, open_session
 from server.db import Store
@@ -24,8 +24,7 @@ from server.errors import BadRequest, Unauthenticated
 from server.models import AuthMethod, Device, Member
 from server.services.audit import audit
 from server.services.enrollment import relying_party
-from server.services.members import grid_summaries
-from server.services.scope import grids_in_scope
+from server.services.members import scope_summaries
 from server.settings import Settings
 
 __all__ = ["Login", "login_with_device_key", "login_with_passkey", "logout", "report_lockout", "start_login"]
@@ -108,16 +107,13 @@ async def _login(
     store: Store, ceremony_id: object, prove: Prove, *, via_cookie: bool, client: str | None,
     settings: Settings, now: datetime,
 ) -> Login:  # fmt: skip
-    async with store.write() as session:
-        ceremony = await take_ceremony(session, ceremony_id)
-    challenge = check_ceremony(ceremony, kind="login", now=now)
-    assert ceremony is not None
+    ceremony, challenge = await claim_ceremony(store, ceremony_id, kind="login", now=now)
     async with store.read() as session:
         device, _ = await _usable_device(session, ceremony.device_id)
     try:
         new_count = await prove(device, challenge)
     except CredentialError as error:
-        regression = "sign count" in str(error)
+        regression = isinstance(error, CounterRegression)
         async with store.write() as session:
             await audit(
                 session, "counter_regression" if regression else "login_failed",
@@ -137,9 +133,7 @@ async def _login(
             client=client,
             method=device.method.value,
         )
-        grids = await grid_summaries(
-            session, await grids_in_scope(session, member_id=member.id, role=member.role)
-        )
+        grids = await scope_summaries(session, member)
         return Login(token, live.csrf_token, device, member, grids)
 
 

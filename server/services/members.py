@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from server.auth.sessions import end_sessions
 from server.models import Area, AreaLevel, Assignment, Household, Member, Role
 from server.services.audit import audit
+from server.services.scope import grids_in_scope
 
 __all__ = [
     "UnknownAreaError",
@@ -21,6 +22,7 @@ __all__ = [
     "grid_summaries",
     "list_grids",
     "move_member",
+    "scope_summaries",
     "visible_members",
 ]
 
@@ -128,6 +130,11 @@ async def grid_summaries(session: AsyncSession, grid_ids: Iterable[int]) -> list
         .order_by(Area.id)
     )
     return [{"id": gid, "name": name, "community": c, "street": s} for gid, name, c, s in rows]
+
+
+async def scope_summaries(session: AsyncSession, member: Member) -> list[dict[str, Any]]:
+    """:func:`grid_summaries` of the grids in the member's current scope."""
+    return await grid_summaries(session, await grids_in_scope(session, member_id=member.id, role=member.role))
 
 
 async def list_grids(session: AsyncSession) -> list[dict[str, Any]]:

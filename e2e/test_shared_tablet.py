@@ -5,6 +5,8 @@ with unsynced records asks first, saying how many."""
 
 from __future__ import annotations
 
+import time
+
 from conftest import NewPhone, Server
 from phone import (
     PIN,
@@ -22,11 +24,26 @@ from phone import (
     visit_card,
     visit_ids,
 )
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 SECRET_NOTES = "老人患有糖尿病，儿子在外地打工，独自生活。"
 SECRET_REQUEST = "申请低保复审"
 LATER_NOTES = "第二次走访：血糖控制较好。"
+
+
+def expect_session_ended(page: Page) -> None:
+    """Typing an API address into the browser (a new tab of the same profile) reads nothing."""
+    probe = page.context.new_page()
+    deadline = time.monotonic() + 10
+    while True:
+        response = probe.goto(page.url.split("#")[0] + "api/households")
+        assert response is not None
+        if response.status == 401 or time.monotonic() > deadline:
+            break
+        probe.wait_for_timeout(200)  # the app ends the session as soon as it notices it is online
+    assert response.status == 401, response.text()[:200]
+    assert response.headers["cache-control"] == "no-store"
+    probe.close()
 
 
 def test_two_members_share_a_tablet_without_seeing_each_others_records(
@@ -46,10 +63,12 @@ def test_two_members_share_a_tablet_without_seeing_each_others_records(
     (record_id,) = visit_ids(page)
 
     # 切换成员 → 添加成员: the second member enrolls on the same browser (member 1's visit still unsynced).
+    # The switch happens offline, so the server session outlives it until the tablet is back online.
     page.locator(by_testid("current-member")).click()
     expect(page.locator(by_testid("members-screen"))).to_be_visible()
     expect(page.locator(by_testid("member-item"))).to_have_count(1)
     page.context.set_offline(False)
+    expect_session_ended(page)
     page.locator(by_testid("member-add")).click()
     expect(page.locator(by_testid("enroll-shared"))).to_be_checked()  # a second member: a shared device
     code = server.code_for(second["id"])
@@ -87,8 +106,13 @@ def test_two_members_share_a_tablet_without_seeing_each_others_records(
     assert any("马兰" in value for value in dump["members"]), "names are in the plaintext directory"
     assert len(dump["records"]) >= 1 and len(dump["outbox"]) == 1
 
-    # Back to member 1: the PIN, the device key's login (the cookie is member 2's now), and the sync.
+    # Handing the tablet on online ends member 2's session at once: the next person cannot read the
+    # scope by typing an API address, and nothing of it stays in the browser's cache.
     page.locator(by_testid("current-member")).click()
+    expect(page.locator(by_testid("members-screen"))).to_be_visible()
+    expect_session_ended(page)
+
+    # Back to member 1: the PIN, the device key's login (the cookie is member 2's now), and the sync.
     expect(page.locator(by_testid("member-item"))).to_have_count(2)
     expect(page.locator(f'{by_testid("member-item")}[data-id="{first["id"]}"]')).to_contain_text("1 条未同步")
     screenshot(page, "42-choose-member")

@@ -82,8 +82,15 @@ SECURITY_HEADERS = [
 ]
 
 
+NO_STORE = (b"cache-control", b"no-store")
+
+
 class SecurityHeaders:
-    """Add the CSP and friends to every response."""
+    """Add the CSP and friends to every response, and ``Cache-Control: no-store`` to every API answer.
+
+    An API answer holds personal data: a browser must not keep it in its disk cache, where the next
+    person on a shared tablet could open it after the member has locked the app (issue 9, hole 1).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -93,9 +100,16 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        extra = [*SECURITY_HEADERS, NO_STORE] if scope["path"].startswith("/api/") else SECURITY_HEADERS
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if not (name.lower() == b"cache-control" and extra is not SECURITY_HEADERS)
+                ]
+                message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -219,6 +219,7 @@ function onNetworkChange() {
   if (navigator.onLine) {
     requestSync();
     session.reportLockouts().catch(() => {});
+    session.endStraySession().catch(() => {});
   }
 }
 
@@ -242,7 +243,10 @@ async function start() {
   setInterval(() => {
     if (state.entry?.shared && Date.now() - lastTouch > SHARED_IDLE_LOCK_MS) switchMember();
   }, 30_000);
-  if (navigator.onLine) session.reportLockouts().catch(() => {});
+  if (navigator.onLine) {
+    session.reportLockouts().catch(() => {});
+    session.endStraySession().catch(() => {});
+  }
 }
 
 start().catch((error) => {

@@ -53,6 +53,43 @@ export async function login({ api, member, origin, start }) {
 }
 
 /**
+ * Ends whatever server session the browser's cookie carries (POST /api/logout), so that nobody can read
+ * the member's scope by opening an API URL in the address bar after the member locked the app or handed
+ * a shared tablet on (issue 9, hole 1). Without the CSRF token in memory (after a reload) it asks /api/me
+ * for it first; a 401 there means there is nothing to end. Offline, the browser remembers
+ * `logoutPending` and the app ends the session at its next chance (`endPendingSession`).
+ * @param {import('./api.js').Api} api
+ * @param {{setSettings: (entries: Record<string, any>) => Promise<void>}} db
+ * @returns {Promise<boolean>} whether the server confirmed that no session is left
+ */
+export async function endServerSession(api, db) {
+  let ended = false;
+  try {
+    if (!api.hasCsrf) await api.me();
+    await api.logout();
+    ended = true;
+  } catch (error) {
+    ended = error instanceof ApiError && error.status === 401;
+  } finally {
+    api.forgetSession();
+  }
+  await db.setSettings({ logoutPending: !ended }).catch(() => {});
+  return ended;
+}
+
+/**
+ * Nobody is unlocked, yet a session may be left: one an offline lock could not end, or, on a shared
+ * tablet, one whose tab was closed without locking. End it now.
+ * @param {import('./api.js').Api} api
+ * @param {{getSetting: (key: string) => Promise<any>, setSettings: (entries: Record<string, any>) => Promise<void>,
+ *          listMembers: () => Promise<any[]>}} db
+ */
+export async function endPendingSession(api, db) {
+  const pending = await db.getSetting('logoutPending');
+  if (pending || (await db.listMembers()).some((member) => member.device?.shared)) await endServerSession(api, db);
+}
+
+/**
  * Tells the server about every PIN lockout not told yet (§2.3); offline, they wait for the next call.
  * An answer that will never change (the device is unknown or already ended) counts as told.
  * @param {import('./api.js').Api} api

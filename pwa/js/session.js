@@ -8,13 +8,14 @@
  *   logged in       the browser's session cookie is this member's device's (`auth: 'ok'`). Needed only
  *                   to sync; a device key logs in by itself, a passkey needs the member's tap.
  *
- * Switching member forgets the keys (the syncer bound to them stops with LockedError) and keeps the
- * cookie, which the next member's login replaces; logging out also ends the session on the server.
+ * Locking (switching member, the shared tablet's idle lock, logging out) forgets the keys (the syncer
+ * bound to them stops with LockedError) and ends the server session too, so the next person cannot read
+ * the member's scope through the cookie by opening an API URL (offline: as soon as the app can).
  * Nothing here deletes a member's data: the outbox waits, encrypted, for that member's next login.
  */
 
 import { ApiError } from './api.js';
-import { login, loginStart, reportLockouts } from './auth.js';
+import { endPendingSession, endServerSession, login, loginStart, reportLockouts } from './auth.js';
 import * as directory from './db.js';
 import { finishEnrollment, isFresh } from './enrollment.js';
 import { unlockWithPin } from './pin.js';
@@ -51,6 +52,8 @@ export function createSession({ api, origin, onSync, onChange }) {
   };
   /** @type {any} a login ceremony fetched ahead of the member's tap */
   let loginAhead = null;
+  /** @type {Promise<unknown>} the last lock's logout: a login must not overtake it (it would be ended) */
+  let ending = Promise.resolve();
   let autoLoginTried = false;
 
   async function loadMeta() {
@@ -112,7 +115,9 @@ export function createSession({ api, origin, onSync, onChange }) {
     const start = isFreshLogin(loginAhead, entry.device.id) ? loginAhead : undefined;
     loginAhead = null;
     try {
+      await ending;
       await login({ api, member: entry, origin, start });
+      directory.setSettings({ logoutPending: false }).catch(() => {});
     } catch (error) {
       if (state.entry !== entry) return false;
       const e = /** @type {any} */ (error);
@@ -156,24 +161,30 @@ export function createSession({ api, origin, onSync, onChange }) {
       return result;
     },
 
-    /** 切换成员: forget the keys and the syncer bound to them; the data stays, encrypted. */
+    /**
+     * 切换成员 (and the shared tablet's idle lock): forget the keys and the syncer bound to them, and end
+     * the server session; the data stays, encrypted.
+     */
     async lock() {
       state.syncer = null;
       directory.forgetVault();
       Object.assign(state, { entry: null, data: null, member: null, device: null, grids: [], auth: 'unknown', authError: null });
       loginAhead = null;
+      ending = endServerSession(api, directory);
       await onChange();
+      await ending;
     },
 
-    /** 退出登录: end the server session too (best effort offline), then lock. */
-    async logout() {
-      try {
-        if (state.auth === 'ok') await api.logout();
-      } catch {
-        // offline or already ended: the cookie expires on its own, and it opens nothing without a PIN
-      }
-      api.forgetSession();
-      await this.lock();
+    /** 退出登录: the same as locking, from the 我的 screen (after a warning about unsynced records). */
+    logout() {
+      return this.lock();
+    },
+
+    /** Nobody is unlocked: end a session an offline lock left behind, or one a closed tab left. */
+    endStraySession() {
+      if (state.data) return Promise.resolve();
+      ending = endPendingSession(api, directory);
+      return ending;
     },
 
     logIn,

@@ -23,6 +23,7 @@ from server.routes.common import (
 )
 from server.services import enrollment, login
 from server.services.enrollment import EnrollOptions
+from sync import canonical_json
 
 SESSION_KINDS = ("cookie", "token")
 
@@ -33,6 +34,12 @@ async def _body(request: Request, *, limit_key: str | None = None) -> dict[str, 
     payload = await read_json(request)
     if not isinstance(payload, dict):
         raise BadRequest("invalid_request", "expected a JSON object", "请求格式错误")
+    try:
+        canonical_json(payload).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        raise BadRequest(
+            "invalid_request", "the body holds a value that is not plain JSON text", "请求格式错误"
+        ) from None
     if limit_key is not None and isinstance(payload.get(limit_key), str):
         limiter.hit(f"{limit_key}:{payload[limit_key]}")
     return payload

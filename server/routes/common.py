@@ -22,6 +22,7 @@ __all__ = [
     "client_address",
     "current_principal",
     "now_ms",
+    "parse_json_body",
     "rate_limiter",
     "read_json",
     "settings_of",
@@ -94,11 +95,42 @@ async def read_json(request: Request) -> Any:
         body.extend(chunk)
         if len(body) > limit:
             raise _too_large(len(body), limit)
+    return parse_json_body(bytes(body))
+
+
+class UnrepresentableNumber:
+    """A JSON number Python should not turn into an ``int`` (thousands of digits) or that is not a number
+    at all (``NaN``, ``Infinity``). Kept as a marker so the value that holds it fails on its own (a push
+    rejects just that op ``invalid_op``) instead of failing the whole request."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        shown = self.text if len(self.text) <= 20 else f"{self.text[:10]}…({len(self.text)} digits)"
+        return f"unrepresentable number {shown}"
+
+
+MAX_INT_DIGITS = 100  # far beyond any id or count we use; int() of 4,301+ digits raises in Python 3.11
+
+
+def _parse_int(text: str) -> int | UnrepresentableNumber:
+    return int(text) if len(text) <= MAX_INT_DIGITS else UnrepresentableNumber(text)
+
+
+def parse_json_body(body: bytes) -> Any:
+    """Decode a request body; anything that is not UTF-8 JSON (or nests past the parser's recursion
+    limit) is ``400 malformed_json``. Oddities inside valid JSON (lone surrogates, NaN, huge integers)
+    are left for the value's own checks, so one bad op in a push does not fail its neighbours."""
     try:
-        return json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8"), parse_int=_parse_int, parse_constant=UnrepresentableNumber)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadRequest(
             "malformed_json", f"request body is not valid UTF-8 JSON: {error}", "请求内容不是有效的 JSON"
+        ) from None
+    except RecursionError:
+        raise BadRequest(
+            "malformed_json", "request body nests too deeply to be read", "请求内容嵌套过深"
         ) from None
 
 

@@ -146,7 +146,18 @@ def _push_one(batch: _Batch, raw: object) -> PushResult:
 
 
 def _accept(batch: _Batch, raw: object) -> Status:
-    size = len(canonical_json(raw).encode("utf-8"))  # type: ignore[arg-type]
+    try:
+        size = len(canonical_json(raw).encode("utf-8"))  # type: ignore[arg-type]
+    except (TypeError, ValueError, RecursionError) as error:
+        # Not plain JSON: a lone surrogate, NaN or a huge integer (routes.common), or nesting too deep.
+        # parse_op names the place; if it does not, say what the encoder found.
+        try:
+            parse_op(raw)
+        except OpError as op_error:
+            raise _Rejected(op_error.code, op_error.message) from None
+        except RecursionError:
+            pass
+        raise _Rejected("invalid_op", f"the op is not plain JSON: {error}") from None
     if size > batch.limits.max_op_bytes:
         raise _Rejected(
             "op_too_large", f"op is {size} bytes of JSON; the limit is {batch.limits.max_op_bytes}"

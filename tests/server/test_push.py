@@ -251,3 +251,59 @@ async def test_concurrent_edits_keep_the_loser_in_the_history(
     assert notes["overwritten"][1]["author"] == world.alice.member_id
     assert {op["author_name"] for op in history["ops"]} == {"李华", "张伟"}
     assert history["ops"][0]["id"] == created["id"]
+
+
+def _raw_push_body(good: dict[str, Any], bad_op_json: str) -> bytes:
+    """A push body with one good op and one op written as raw JSON text (for what json.dumps won't emit)."""
+    return ('{"ops":[' + json.dumps(good) + "," + bad_op_json + "]}").encode()
+
+
+MALFORMED_OPS = {
+    "lone surrogate": '{"x":"\\ud800"}',
+    "lone surrogate in a field": None,  # filled in per test: a whole op with "\\udfff" in its notes
+    "NaN": '{"x":NaN}',
+    "Infinity": '{"x":-Infinity}',
+    "5,000-digit integer": '{"x":' + "9" * 5000 + "}",
+    "deep nesting": '{"x":' + "[" * 900 + "]" * 900 + "}",
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_OPS), ids=sorted(MALFORMED_OPS))
+async def test_a_malformed_op_is_rejected_on_its_own_and_its_neighbour_is_stored(
+    client: httpx.AsyncClient, store: Store, world: World, case: str
+) -> None:
+    good = world.alice.op(household=world.households_a[0])
+    bad = MALFORMED_OPS[case]
+    if bad is None:
+        op = world.alice.op(household=world.households_a[0])
+        bad = json.dumps(op, ensure_ascii=False).replace("老人身体尚好", "\\udfff")
+        assert "\\udfff" in bad
+
+    response = await client.post(
+        "/api/sync/push",
+        content=_raw_push_body(good, bad),
+        headers={**world.alice.headers, "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 200, response.text
+    first, second = response.json()["results"]
+    assert first == {"id": good["id"], "status": "accepted"}
+    assert second["status"] == "rejected" and second["code"] == "invalid_op", second
+    assert await stored_op_count(store) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"ops": [{"id": ', b'{"ops":[' + b"[" * 200_000 + b"]" * 200_000 + b"]}", b"\xff\xfe"],
+    ids=["unterminated", "nested past the parser's limit", "not UTF-8"],
+)
+async def test_a_body_that_cannot_be_read_is_a_400_and_stores_nothing(
+    client: httpx.AsyncClient, store: Store, world: World, body: bytes
+) -> None:
+    response = await client.post(
+        "/api/sync/push", content=body, headers={**world.alice.headers, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "malformed_json"
+    assert await stored_op_count(store) == 0

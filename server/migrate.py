@@ -23,8 +23,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` to ``revision``, creating the SQLite file's folder if needed."""
+async def upgrade(url: str, revision: str = "heads") -> None:
+    """Bring the database at ``url`` to ``revision`` (default: every head — parallel branches of work may
+    each add a migration after the same parent), creating the SQLite file's folder if needed."""
     if url.startswith("sqlite") and ":memory:" not in url:
         Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
     await _run(url, command.upgrade, revision)

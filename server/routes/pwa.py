@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
+from server.domain.declaration import DECLARATION_PATH
 from server.routes.common import settings_of
 
 __all__ = ["app_files", "precache_manifest", "routes", "static_app"]
@@ -25,6 +26,7 @@ mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".js")
 
 PLACEHOLDER = '"__PRECACHE_MANIFEST__"'
+DECLARATION_URL = "/record-types.json"
 _NOT_SERVED_SUFFIXES = {".py", ".md", ".map"}
 
 
@@ -47,7 +49,10 @@ def precache_manifest(pwa_dir: Path) -> dict[str, object]:
         if path.exists():
             digest.update(path.relative_to(pwa_dir).as_posix().encode())
             digest.update(path.read_bytes())
-    urls = ["/"] + ["/" + path.relative_to(pwa_dir).as_posix() for path in files]
+    # The record-type declaration is part of the app too (its forms and checks): a change re-caches.
+    digest.update(DECLARATION_URL.encode())
+    digest.update(DECLARATION_PATH.read_bytes())
+    urls = ["/", DECLARATION_URL] + ["/" + path.relative_to(pwa_dir).as_posix() for path in files]
     return {"version": digest.hexdigest()[:16], "urls": urls}
 
 
@@ -62,8 +67,18 @@ async def service_worker(request: Request) -> Response:
     )
 
 
+async def record_types(request: Request) -> Response:
+    """The record-type declaration the server validates with (docs/sync-protocol.md §3.4)."""
+    return Response(
+        DECLARATION_PATH.read_bytes(), media_type="application/json", headers={"Cache-Control": "no-cache"}
+    )
+
+
 def static_app(pwa_dir: Path) -> StaticFiles:
     return StaticFiles(directory=pwa_dir, html=True, check_dir=False)
 
 
-routes = [Route("/sw.js", service_worker, methods=["GET"])]
+routes = [
+    Route("/sw.js", service_worker, methods=["GET"]),
+    Route(DECLARATION_URL, record_types, methods=["GET"]),
+]

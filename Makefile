@@ -45,8 +45,22 @@ test-e2e: $(INSTALLED)
 	@mkdir -p .tmp/home .tmp/tmp
 	$(TEST_ENV) $(BIN)/pytest e2e
 
-bench: $(INSTALLED)
-	$(BIN)/python -m bench
+## make bench: issue 8's benchmarks, each goal with Lianhu's figure, the peer measured in the same run and the
+## ratio (about 20 minutes). BENCH="fanin storage" runs some; LIANHU_BENCH_SCALE=0.1 is a quick check.
+BENCH_INSTALLED := $(VENV)/.installed-bench
+BENCH_NODE := bench/node_modules/.package-lock.json
+
+$(BENCH_INSTALLED): $(INSTALLED) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+$(BENCH_NODE): bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+
+bench: $(BENCH_INSTALLED)
+	scripts/ensure-bench-deps
+	$(MAKE) --no-print-directory $(BENCH_NODE)
+	$(BIN)/python -m bench $(BENCH)
 
 vectors: $(INSTALLED)
 	$(BIN)/python -m sync.vectors.generate

@@ -1,0 +1,1 @@
+"""What the benchmarks share: scale and folders, realistic ops, fixtures, servers, load clients, reporting."""

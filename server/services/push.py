@@ -6,7 +6,14 @@ client hears back only after everything accepted is durably committed.
 
 Who wrote an op is the session's member, never what the client says. Where the member may write is their
 scope (``services/scope.py``), widened only by the reassignment grace policy, and narrowed for restricted
-records (mediation notes) to the record's readers and the coordinators above its grid.
+records (mediation notes) to the record's readers and the coordinators above its grid. Scope is decided
+before anything else about a record is said: a record outside it gets the same ``out_of_scope`` as one
+that does not exist, never a ``record_mismatch`` naming its type or household.
+
+Order independence (protocol §3.3): the ops of a batch are applied in stamp order (clock, replica, id),
+whatever order they came in, and results are reported in request order. What a record type allows is
+declared in ``server/domain/record-types.json`` and checked by ``server.domain.rules.check_op`` against the
+record as it stands and the caller's role.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
-from server.domain.record_types import RECORD_TYPES, FieldRuleError, readers, validate_op
+from server.domain.declaration import RECORD_TYPES
+from server.domain.rules import FieldRuleError, check_op, member_ids
 from server.models import Device, Household, Member, OpRow, RecordAccess, RecordRow
 from server.models.base import utcnow
 from server.services.audit import audit
@@ -53,6 +61,7 @@ _ZH = {
     "op_conflict": "同一编号的数据内容不一致",
     "duplicate_in_batch": "同一批次中编号重复且内容不一致",
 }
+_OUT_OF_SCOPE = "is not in your scope"
 # Rejections a coordinator should hear about (the audit log); the others are client bugs or retries.
 _AUDITED = {
     "out_of_scope",
@@ -61,6 +70,8 @@ _AUDITED = {
     "invalid_value",
     "unknown_type",
     "record_mismatch",
+    "field_not_allowed",
+    "step_not_allowed",
 }
 
 
@@ -101,7 +112,7 @@ class _Batch:
     principal: Principal
     limits: PushLimits
     now_ms: int
-    devices: frozenset[str]
+    devices: dict[str, datetime | None]  # the member's devices (replica ids) -> when revoked
     household_grids: dict[str, int]  # households in scope or in a grace window
     grace: list[GraceWindow]
     stored_ops: dict[str, tuple[str, int]]  # op id -> (digest, author) of ops already in the log
@@ -125,27 +136,57 @@ async def push_ops(
 ) -> list[PushResult]:
     """Store ``raw_ops`` (already-decoded JSON values) for ``principal``; one result per op, in order."""
     batch = await _prefetch(session, principal, raw_ops, limits, now_ms)
-    results = [_push_one(batch, raw) for raw in raw_ops]
+    parsed = [_parse(batch, raw) for raw in raw_ops]
+    results: list[PushResult | None] = [None] * len(parsed)
+    fresh: list[tuple[int, Op, str]] = []
+    first_seen: dict[str, str] = {}
+    for index, item in enumerate(parsed):
+        if isinstance(item, PushResult):
+            results[index] = item
+            continue
+        op, digest = item
+        seen = first_seen.get(op.id)
+        if seen is None:
+            first_seen[op.id] = digest
+            fresh.append((index, op, digest))
+        elif seen == digest:
+            results[index] = PushResult(op.id, "duplicate")
+        else:
+            message = f"op {op.id} appears earlier in this batch with other content"
+            results[index] = _rejection(op.id, _Rejected("duplicate_in_batch", message))
+    # Apply in stamp order: an edit sent before the op that creates its record still lands after it.
+    for index, op, digest in sorted(fresh, key=lambda item: item[1].stamp):
+        try:
+            results[index] = PushResult(op.id, _accept(batch, op, digest))
+        except _Rejected as rejected:
+            results[index] = _rejection(op.id, rejected)
     await _write(session, batch)
-    for result in results:
+    done = [result for result in results if result is not None]
+    assert len(done) == len(results)
+    for result in done:
         if result.status == "rejected" and result.code in _AUDITED:
             await audit(
                 session, "op_rejected", member_id=principal.member_id, device_id=principal.device_id,
                 client=client, op=result.id, code=result.code,
             )  # fmt: skip
-    return results
+    return done
 
 
-def _push_one(batch: _Batch, raw: object) -> PushResult:
+def _rejection(op_id: str | None, rejected: _Rejected) -> PushResult:
+    return PushResult(op_id, "rejected", rejected.code, rejected.message, rejected.message_zh)
+
+
+def _parse(batch: _Batch, raw: object) -> PushResult | tuple[Op, str]:
+    """The op and its digest, or the result that rejects it for its shape alone."""
     op_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
     try:
-        status = _accept(batch, raw)
+        op = _parse_within_limits(batch, raw)
     except _Rejected as rejected:
-        return PushResult(op_id, "rejected", rejected.code, rejected.message, rejected.message_zh)
-    return PushResult(op_id, status)
+        return _rejection(op_id, rejected)
+    return op, op_digest(op)
 
 
-def _accept(batch: _Batch, raw: object) -> Status:
+def _parse_within_limits(batch: _Batch, raw: object) -> Op:
     try:
         size = len(canonical_json(raw).encode("utf-8"))  # type: ignore[arg-type]
     except (TypeError, ValueError, RecursionError) as error:
@@ -163,42 +204,42 @@ def _accept(batch: _Batch, raw: object) -> Status:
             "op_too_large", f"op is {size} bytes of JSON; the limit is {batch.limits.max_op_bytes}"
         )
     try:
-        op = parse_op(raw)
+        return parse_op(raw)
     except OpError as error:
         raise _Rejected(error.code, error.message) from None
-    digest = op_digest(op)
 
-    if op.id in batch.batch_digests:
-        if batch.batch_digests[op.id] == digest:
-            return "duplicate"
-        raise _Rejected("duplicate_in_batch", f"op {op.id} appears earlier in this batch with other content")
+
+def _accept(batch: _Batch, op: Op, digest: str) -> Status:
     stored = batch.stored_ops.get(op.id)
-    if stored is not None:
-        if stored == (digest, batch.principal.member_id):
-            return "duplicate"
-        raise _Rejected("op_conflict", f"op {op.id} was stored before with different content")
-
+    if stored == (digest, batch.principal.member_id):
+        return "duplicate"  # the caller's own op, sent again: nothing new is said
     _check_origin(batch, op)
-    grid_id = _writable_grid(batch, op)
+    grid_id = _writable_grid(
+        batch, op, batch.household_grids.get(op.household), f"household {op.household!r}"
+    )
     state = batch.states.get(op.record)
+    row = batch.records.get(op.record)
+    # Scope before anything else about an existing record: one outside it is answered as if unknown.
+    if row is not None:
+        _writable_grid(batch, op, row.grid_id, f"record {op.record}")
+    if state is not None and RECORD_TYPES[state.type].restricted and not _may_read(batch, op.record, state):
+        raise _Rejected("out_of_scope", f"record {op.record} {_OUT_OF_SCOPE}")
     if state is not None and (state.type, state.household) != (op.type, op.household):
         raise _Rejected(
             "record_mismatch",
             f"record {op.record} is a {state.type!r} of household {state.household!r}; "
             f"the op says {op.type!r} of {op.household!r}",
         )
-    if state is not None and RECORD_TYPES[state.type].restricted and not _may_read(batch, op.record, state):
-        raise _Rejected("out_of_scope", f"household {op.household!r} is not in your scope")
+    if stored is not None:
+        raise _Rejected("op_conflict", f"op id {op.id} was used before for other content; make a new id")
     try:
-        validate_op(op, creates_record=state is None)
+        check_op(op, state=state, role=batch.principal.role)
     except FieldRuleError as error:
         raise _Rejected(error.code, error.message, error.message_zh) from None
-    named = readers(RECORD_TYPES[op.type], op.fields or {}) if op.kind == "set" else frozenset()
-    if named - batch.known_members:
+    unknown = member_ids(op) - batch.known_members
+    if unknown:
         raise _Rejected(
-            "invalid_value",
-            f"{op.type} names unknown members {sorted(named - batch.known_members)}",
-            "指定的人员不存在",
+            "invalid_value", f"{op.type} names unknown members {sorted(unknown)}", "指定的人员不存在"
         )
 
     authored = op.with_author(batch.principal.member_id)
@@ -223,11 +264,17 @@ def _check_origin(batch: _Batch, op: Op) -> None:
         )
     if op.replica not in batch.devices:
         raise _Rejected("replica_mismatch", f"replica {op.replica!r} is not one of your devices")
+    revoked = batch.devices[op.replica]
+    # A revoked device's ops recorded before the revocation may still arrive through the member's new
+    # enrollment in the same browser (protocol §1, previous_device); nothing stamped after it may.
+    if revoked is not None and wall >= revoked.timestamp() * 1000:
+        raise _Rejected(
+            "replica_mismatch", f"replica {op.replica!r} was revoked before this op was recorded ({op.clock})"
+        )
 
 
-def _writable_grid(batch: _Batch, op: Op) -> int:
-    """The household's grid if the member may write there now, or could when the op was recorded."""
-    grid_id = batch.household_grids.get(op.household)
+def _writable_grid(batch: _Batch, op: Op, grid_id: int | None, what: str) -> int:
+    """``grid_id`` if the member may write there now, or could when the op was recorded (grace policy)."""
     if grid_id is not None and grid_id in batch.principal.grid_ids:
         return grid_id
     if grid_id is not None:
@@ -235,7 +282,7 @@ def _writable_grid(batch: _Batch, op: Op) -> int:
         for window in batch.grace:
             if window.grid_id == grid_id and window.started_at <= recorded <= window.ended_at:
                 return grid_id
-    raise _Rejected("out_of_scope", f"household {op.household!r} is not in your scope")
+    raise _Rejected("out_of_scope", f"{what} {_OUT_OF_SCOPE}")
 
 
 def _may_read(batch: _Batch, record_id: str, state: RecordState) -> bool:
@@ -244,7 +291,7 @@ def _may_read(batch: _Batch, record_id: str, state: RecordState) -> bool:
         return True
     stored = batch.records.get(record_id)
     creator = stored.created_by if stored is not None else batch.creators.get(record_id)
-    return batch.principal.member_id in readers(RECORD_TYPES[state.type], state.values()) | {creator}
+    return batch.principal.member_id in RECORD_TYPES[state.type].readers(state.values()) | {creator}
 
 
 def _op_row(batch: _Batch, op: Op, grid_id: int, digest: str) -> dict[str, object]:
@@ -280,7 +327,9 @@ async def _prefetch(
         session, member_id=principal.member_id, now=now, grace=timedelta(days=limits.grace_days)
     )
     writable_grids = principal.grid_ids | {window.grid_id for window in grace}
-    devices = await session.scalars(select(Device.id).where(Device.member_id == principal.member_id))
+    devices = await session.execute(
+        select(Device.id, Device.revoked_at).where(Device.member_id == principal.member_id)
+    )
     households = await session.execute(
         select(Household.id, Household.grid_id).where(
             Household.id.in_(household_ids), Household.grid_id.in_(writable_grids)
@@ -289,15 +338,7 @@ async def _prefetch(
     stored = await session.execute(
         select(OpRow.op_id, OpRow.digest, OpRow.author_id).where(OpRow.op_id.in_(op_ids))
     )
-    named = {
-        member_id
-        for raw in raw_ops
-        if isinstance(raw, dict) and isinstance(raw.get("fields"), dict)
-        for value in raw["fields"].values()
-        if isinstance(value, list)
-        for member_id in value
-        if isinstance(member_id, int) and not isinstance(member_id, bool)
-    }
+    named = {member_id for raw in raw_ops for member_id in _named_members(raw)}
     known = await session.scalars(select(Member.id).where(Member.id.in_(named)))
     records = (await session.scalars(select(RecordRow).where(RecordRow.id.in_(record_ids)))).all()
     restricted = [row.id for row in records if row.restricted]
@@ -310,7 +351,7 @@ async def _prefetch(
         principal=principal,
         limits=limits,
         now_ms=now_ms,
-        devices=frozenset(devices.all()),
+        devices={device_id: revoked_at for device_id, revoked_at in devices},
         household_grids={hid: gid for hid, gid in households},
         grace=grace,
         stored_ops={oid: (digest, author) for oid, digest, author in stored},
@@ -319,6 +360,16 @@ async def _prefetch(
         access=access,
         known_members=frozenset(known.all()),
     )
+
+
+def _named_members(raw: object) -> set[int]:
+    """Every integer an op's field lists or entry's ``to_member`` hold: candidates to look up as members."""
+    if not isinstance(raw, dict):
+        return set()
+    values = list(raw["fields"].values()) if isinstance(raw.get("fields"), dict) else []
+    if isinstance(raw.get("value"), dict):
+        values.append([raw["value"].get("to_member")])
+    return {v for value in values if isinstance(value, list) for v in value if type(v) is int}
 
 
 async def _write(session: AsyncSession, batch: _Batch) -> None:
@@ -354,7 +405,7 @@ def _update_access(
     session: AsyncSession, batch: _Batch, row: RecordRow, state: RecordState, seq: int
 ) -> None:
     """Grant access to the record's current readers (and its creator); revoke it from the others."""
-    wanted = readers(RECORD_TYPES[row.type], state.values()) | {row.created_by}
+    wanted = RECORD_TYPES[row.type].readers(state.values()) | {row.created_by}
     current = batch.access.setdefault(row.id, {})
     for member_id in wanted:
         access = current.get(member_id)

@@ -90,7 +90,7 @@ def _bad_ops(world: World, existing_record: str) -> dict[str, tuple[Any, str]]:
             alice.op(household=household, fields={"date": "2026-11-21", "items": ["x"]}),
             "invalid_value",
         ),
-        "first op lacks date": (alice.op(household=household, fields={"notes": "无日期"}), "invalid_value"),
+        "first op lacks date": (alice.op(household=household, fields={"notes": "无日期"}), "not_created_yet"),
         "other grid": (alice.op(household=world.households_b[0]), "out_of_scope"),
         "no such household": (alice.op(household="hh-nowhere"), "out_of_scope"),
         "other device": (alice.op(household=household, replica=world.bob.device_id), "replica_mismatch"),
@@ -131,8 +131,9 @@ async def test_a_bad_op_is_rejected_with_a_stable_code_without_blocking_the_batc
     client: httpx.AsyncClient, store: Store, world: World, case: str
 ) -> None:
     existing_record = uuid7()
-    bad, code = _bad_ops(world, existing_record)[case]
+    # Made (stamped) before the bad op: a batch is applied in stamp order, so `first` creates the record.
     first = world.alice.op(household=world.households_a[0], record=existing_record)
+    bad, code = _bad_ops(world, existing_record)[case]
     last = world.alice.op(household=world.households_a[0])
 
     response = await push(client, world.alice, [first, bad, last])

@@ -6,6 +6,7 @@ Every setting is documented in README.md; ``tests/test_docs.py`` keeps the two i
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -45,6 +46,10 @@ class Settings:
     shared_session_max_hours: int = 12
     auth_rate_per_minute: int = 30
     reassignment_grace_days: int = 14
+    # Field work (issue 6): the curtain round's morning deadline where a community sets none, and how
+    # often households of each care level should be visited (days).
+    curtain_deadline: str = "09:30"
+    visit_cadence_days: str = "orange=7,yellow=14,blue=30,green=90"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +85,25 @@ class Settings:
             )
         if self.secret_key and len(self.secret_key) < 32:
             raise SettingsError("LIANHU_SECRET_KEY must be at least 32 characters")
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.curtain_deadline):
+            raise SettingsError(f"LIANHU_CURTAIN_DEADLINE must be HH:MM, got {self.curtain_deadline!r}")
+        _ = self.visit_cadence  # parses, or raises SettingsError
+
+    @property
+    def visit_cadence(self) -> dict[str, int]:
+        """Care level → days between visits, from ``LIANHU_VISIT_CADENCE_DAYS`` (e.g. ``orange=7,…``)."""
+        cadence: dict[str, int] = {}
+        for entry in self.visit_cadence_days.split(","):
+            level, _, days = entry.strip().partition("=")
+            if level not in ("green", "blue", "yellow", "orange") or not days.isdigit() or int(days) < 1:
+                raise SettingsError(
+                    f"LIANHU_VISIT_CADENCE_DAYS must be like orange=7,yellow=14,blue=30,green=90; "
+                    f"got {self.visit_cadence_days!r}"
+                )
+            cadence[level] = int(days)
+        if len(cadence) != 4:
+            raise SettingsError("LIANHU_VISIT_CADENCE_DAYS must give all four care levels")
+        return cadence
 
     @property
     def secure_cookies(self) -> bool:

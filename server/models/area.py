@@ -35,5 +35,7 @@ class Area(Base):
     )
     name: Mapped[str] = mapped_column(String(64))
     code: Mapped[str] = mapped_column(String(32), unique=True)
+    # A community's morning deadline for the curtain round (HH:MM); None: LIANHU_CURTAIN_DEADLINE.
+    curtain_deadline: Mapped[str | None] = mapped_column(String(5))
 
     parent: Mapped[Area | None] = relationship(remote_side=[id], lazy="raise")

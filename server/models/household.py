@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
@@ -22,6 +22,10 @@ CARE_LEVELS = ("green", "blue", "yellow", "orange")  # 绿蓝黄橙
 
 
 class Household(Base):
+    """The household's current facts. The address and grid come from the register (demo data, imports);
+    the rest is also the projection of its ``household`` record (corrections made at the door, merged per
+    field, docs/sync-protocol.md §3.4), written in the same transaction as the ops (``profile_seq``)."""
+
     __tablename__ = "households"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -34,3 +38,13 @@ class Household(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     care_level: Mapped[str] = mapped_column(String(16), default="green")
+    residents: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    contact_card: Mapped[str | None] = mapped_column(String(10))  # 亲情连线卡 issued on (YYYY-MM-DD)
+    info_sheet: Mapped[str | None] = mapped_column(String(10))  # 家庭基本情况表 updated on
+    health: Mapped[str | None] = mapped_column(Text)
+    income: Mapped[str | None] = mapped_column(String(32))
+    emergency_contact: Mapped[str | None] = mapped_column(String(100))
+    # 窗帘行动: on the daily curtain round (an elderly resident living alone who agreed to it).
+    curtain_round: Mapped[bool] = mapped_column(Boolean, default=False)
+    covered_by: Mapped[list[Any]] = mapped_column(JSON, default=list)  # member ids linked to it (包联)
+    profile_seq: Mapped[int | None] = mapped_column(BigInteger)  # last op of its household record

@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from server.routes.common import api_response, current_principal, store_of
+from server.routes.common import api_response, current_principal, settings_of, store_of
+from server.services.field_rules import field_rules
 from server.services.households import list_households
 from server.services.members import grid_summaries, visible_members
 from server.services.records import get_record, record_history
@@ -16,6 +17,7 @@ async def me(request: Request) -> JSONResponse:
     principal = await current_principal(request)
     async with store_of(request).read() as session:
         grids = await grid_summaries(session, principal.grid_ids)
+        rules = await field_rules(session, principal.grid_ids, settings_of(request))
     return api_response(
         {
             "member": {
@@ -30,6 +32,7 @@ async def me(request: Request) -> JSONResponse:
                 "shared": principal.device_shared,
             },
             "grids": grids,
+            "rules": rules,
             "csrf_token": principal.csrf_token,
         }
     )

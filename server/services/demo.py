@@ -10,7 +10,7 @@ import random
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import Area, AreaLevel, Assignment, Household, Member, Role
@@ -102,6 +102,7 @@ async def load_demo(session: AsyncSession, *, seed: int = 2025) -> DemoSummary:
     first_member_id = 0
     used_phones: set[str] = set()
     for grid_id in grid_ids:
+        grid_members = []
         for _ in range(MEMBERS_PER_GRID):
             phone = _phone(rng, used_phones)
             member = Member(name=_person(rng), phone=phone, role=Role.MEMBER, active=True)
@@ -109,6 +110,8 @@ async def load_demo(session: AsyncSession, *, seed: int = 2025) -> DemoSummary:
             await session.flush()
             session.add(Assignment(member_id=member.id, area_id=grid_id))
             first_member_id = first_member_id or member.id
+            grid_members.append(member.id)
+        await _link_households(session, grid_id, grid_members)
     # One coordinator per community (社区书记) and one for the street (街道).
     for area_id, role in [*((c, Role.COMMUNITY) for c in community_ids), (street.id, Role.STREET)]:
         coordinator = Member(name=_person(rng), phone=_phone(rng, used_phones), role=role, active=True)
@@ -124,6 +127,32 @@ async def load_demo(session: AsyncSession, *, seed: int = 2025) -> DemoSummary:
     )
 
 
+async def _link_households(session: AsyncSession, grid_id: int, member_ids: list[int]) -> None:
+    """包联: the grid's households are shared out among its members, in address order."""
+    ids = (
+        await session.scalars(
+            select(Household.id).where(Household.grid_id == grid_id).order_by(Household.address)
+        )
+    ).all()
+    for n, household_id in enumerate(ids):
+        member = member_ids[n * len(member_ids) // len(ids)]
+        await session.execute(
+            update(Household).where(Household.id == household_id).values(covered_by=[member])
+        )
+
+
+def _residents(rng: random.Random, head: str, tags: list[str]) -> list[dict[str, object]]:
+    residents: list[dict[str, object]] = [
+        {"name": head, "relation": "户主", "birth_year": rng.randint(1935, 1990)}
+    ]
+    if "elderly_alone" in tags:
+        residents[0]["birth_year"] = rng.randint(1930, 1955)
+        return residents
+    for relation in rng.sample(["配偶", "子女", "子女", "父母", "孙辈"], rng.randint(0, 3)):
+        residents.append({"name": _person(rng), "relation": relation, "birth_year": rng.randint(1940, 2020)})
+    return residents
+
+
 def _grid_households(rng: random.Random, grid_id: int, grid_code: str) -> list[dict[str, object]]:
     estate = rng.choice(ESTATES)
     first_building = rng.randint(1, 20)
@@ -135,6 +164,7 @@ def _grid_households(rng: random.Random, grid_id: int, grid_code: str) -> list[d
         address = f"{estate}{building}{unit}{room}"
         age_band = rng.randint(0, 3)
         tags = _tags(rng, age_band)
+        head = _person(rng)
         rows.append(
             {
                 "id": "hh-" + uuid.uuid5(NAMESPACE, f"{grid_code}/{address}").hex[:12],
@@ -143,10 +173,17 @@ def _grid_households(rng: random.Random, grid_id: int, grid_code: str) -> list[d
                 "unit": unit,
                 "room": room,
                 "address": address,
-                "head_name": _person(rng),
+                "head_name": head,
                 "phone": f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}",
                 "tags": tags,
                 "care_level": _care_level(tags),
+                "residents": _residents(rng, head, tags),
+                # 三要有: most key households already have their contact card and information sheet.
+                "contact_card": f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}" if tags else None,
+                "info_sheet": f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}" if tags else None,
+                # 窗帘行动: most elderly people living alone agreed to the daily curtain round.
+                "curtain_round": "elderly_alone" in tags and rng.random() < 0.8,
+                "covered_by": [],
             }
         )
     return rows

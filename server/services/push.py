@@ -32,6 +32,7 @@ from server.domain.rules import FieldRuleError, check_op, member_ids
 from server.models import Device, Household, Member, OpRow, RecordAccess, RecordRow
 from server.models.base import utcnow
 from server.services.audit import audit
+from server.services.households import project_household
 from server.services.records import load_state, store_state
 from server.services.scope import GraceWindow, grace_windows
 from sync import (
@@ -396,6 +397,8 @@ async def _write(session: AsyncSession, batch: _Batch) -> None:
             )
             session.add(row)
         store_state(row, state, seq)
+        if state.type == "household":
+            await project_household(session, state.household, state.values(), seq)
         if row.restricted:
             await session.flush()
             _update_access(session, batch, row, state, seq)

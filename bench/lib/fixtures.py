@@ -256,3 +256,15 @@ def copy_sqlite(source: Path, target: Path) -> str:
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
     return f"sqlite+aiosqlite:///{target}"
+
+
+async def new_member_code(url: str, grid_id: int, name: str = "赵敏") -> str:
+    """A new grid member with no device yet, and a one-time code to enroll the phone in the browser."""
+    store = Store(url)
+    try:
+        async with store.write() as session:
+            member = await add_member(session, name=name, area_ids=[grid_id])
+            member_id = member.id
+    finally:
+        await store.dispose()
+    return await enrollment_code(url, member_id)

@@ -33,6 +33,8 @@ export const PUSH_BATCH_BYTES = 256 * 1024;
 export const PULL_LIMIT = 500;
 
 const DONE = new Set(['accepted', 'duplicate']);
+/** Rejections the protocol says to retry (§4): the op stays pending and goes out again next round. */
+export const RETRY_CODES = new Set(['not_created_yet']);
 
 /**
  * @typedef {object} SyncDeps
@@ -108,6 +110,8 @@ async function push({ api, db }) {
       if (DONE.has(result.status)) {
         updates.set(entry.seq, null);
         pushed += 1;
+      } else if (result.status === 'rejected' && RETRY_CODES.has(result.code)) {
+        // The record is not on the server yet (its create is still on its way): leave it pending.
       } else if (result.status === 'rejected') {
         updates.set(entry.seq, {
           ...entry,

@@ -96,6 +96,24 @@ test('push: a rejected op stays, marked with code and messages, and is not sent 
   assert.equal(db.outbox.get(entry.seq).code, undefined);
 });
 
+test('push: a not_created_yet op stays pending and goes out again next round (§4)', async () => {
+  const db = enrolledDb();
+  let created = false;
+  const server = fakeServer({
+    reject: (op) => (created ? null : { code: 'not_created_yet', message: 'record does not exist yet', message_zh: '记录尚未建立' }),
+  });
+  await createVisit(visit(), { db, now: () => NOW });
+  const api = apiFor(server);
+  assert.deepEqual(await syncOnce({ api, db, now: () => NOW }), { pushed: 0, rejected: 0, pulled: 0 });
+  const [entry] = db.outbox.values();
+  assert.equal(entry.status, 'pending');
+  assert.equal(entry.code, undefined);
+
+  created = true;
+  assert.deepEqual(await syncOnce({ api, db, now: () => NOW }), { pushed: 1, rejected: 0, pulled: 1 });
+  assert.equal(db.outbox.size, 0);
+});
+
 test('discarding a rejected op rebuilds the record from the ops that remain', async () => {
   const db = enrolledDb();
   const id = await createVisit(visit(), { db, now: () => NOW });

@@ -39,7 +39,9 @@ class OpRow(Base):
 
 
 class RecordRow(Base):
-    """Current merged state of one record (JSON in the shape of docs/sync-protocol.md §3.3)."""
+    """Current merged state of one record (JSON in the shape of docs/sync-protocol.md §3.3), and what
+    lists, filters and alarms need of it as plain columns (``server.domain.indexing.record_index``),
+    written in the same transaction as its ops."""
 
     __tablename__ = "records"
 
@@ -54,6 +56,22 @@ class RecordRow(Base):
     created_seq: Mapped[int] = mapped_column(BigInteger)
     updated_seq: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    record_date: Mapped[str | None] = mapped_column(String(10))
+    stage: Mapped[str | None] = mapped_column(String(32))
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_ms: Mapped[int | None] = mapped_column(BigInteger)
+    started_ms: Mapped[int | None] = mapped_column(BigInteger)  # None: not indexed yet (see db upgrade)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    summary: Mapped[str] = mapped_column(String(200), default="")
+
+    __table_args__ = (
+        Index("ix_records_type_date", "type", "record_date"),
+        Index("ix_records_community_date", "community_id", "record_date"),
+        Index("ix_records_grid_updated", "grid_id", "updated_seq"),
+        Index("ix_records_open_due", "closed", "due_ms"),
+        Index("ix_records_created_by", "created_by"),
+    )
 
 
 class RecordAccess(Base):

@@ -18,7 +18,7 @@ record as it stands and the caller's role.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -33,6 +33,7 @@ from server.models import Device, Household, Member, OpRow, RecordAccess, Record
 from server.models.base import utcnow
 from server.services.audit import audit
 from server.services.households import project_household
+from server.services.record_index import community_of_grids, set_index
 from server.services.records import load_state, store_state
 from server.services.scope import GraceWindow, grace_windows
 from sync import (
@@ -115,6 +116,7 @@ class _Batch:
     now_ms: int
     devices: dict[str, datetime | None]  # the member's devices (replica ids) -> when revoked
     household_grids: dict[str, int]  # households in scope or in a grace window
+    grid_communities: Mapping[int, int | None]
     grace: list[GraceWindow]
     stored_ops: dict[str, tuple[str, int]]  # op id -> (digest, author) of ops already in the log
     records: dict[str, RecordRow]
@@ -348,12 +350,14 @@ async def _prefetch(
         await session.scalars(select(RecordAccess).where(RecordAccess.record_id.in_(restricted)))
     ).all():
         access[row.record_id][row.member_id] = row
+    household_grid_map = {hid: gid for hid, gid in households}
     return _Batch(
         principal=principal,
         limits=limits,
         now_ms=now_ms,
         devices={device_id: revoked_at for device_id, revoked_at in devices},
-        household_grids={hid: gid for hid, gid in households},
+        household_grids=household_grid_map,
+        grid_communities=await community_of_grids(session, set(household_grid_map.values())),
         grace=grace,
         stored_ops={oid: (digest, author) for oid, digest, author in stored},
         records={row.id: row for row in records},
@@ -397,6 +401,7 @@ async def _write(session: AsyncSession, batch: _Batch) -> None:
             )
             session.add(row)
         store_state(row, state, seq)
+        set_index(row, state, batch.grid_communities.get(row.grid_id))
         if state.type == "household":
             await project_household(session, state.household, state.values(), seq)
         if row.restricted:

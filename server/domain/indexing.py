@@ -1,0 +1,144 @@
+"""What lists, filters, alarms and indicators need of a record, as plain columns (issue 7).
+
+The console must not decode every record's state to filter or sort a million of them: each time push
+stores a record's merged state it also stores :func:`record_index` of it in typed columns of ``records``
+(in the same transaction; ``lianhu db rebuild-records`` recomputes all of it from the op log). One small
+function per record type says what its date, stage, closedness, due time and one-line summary are — the
+server's side of that type's due-list rule. Summaries never carry a restricted type's sensitive text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from server.domain.declaration import RECORD_TYPES
+from server.domain.workflow import progress
+from sync import RecordState, decode_clock
+
+__all__ = ["LOCAL_TZ", "RecordIndex", "local_date", "record_index", "started_ms"]
+
+LOCAL_TZ: Final = ZoneInfo("Asia/Shanghai")
+SUMMARY_CHARS: Final = 120
+
+
+@dataclass(frozen=True)
+class RecordIndex:
+    record_date: str | None  # the day the record is about (YYYY-MM-DD, local time)
+    stage: str | None  # where it stands: a workflow stage, an outcome, "visited" / "not_home" …
+    closed: bool  # nothing more is expected of anyone
+    due_ms: int | None  # when the next thing is due (ms since the epoch), if anything is
+    started_ms: int  # the wall time of its earliest write
+    updated_by: int | None  # the author of its newest write
+    summary: str  # one line for lists
+
+
+def local_date(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, LOCAL_TZ).date().isoformat()
+
+
+def _local_midnight_ms(day: str) -> int:
+    start = datetime.combine(date.fromisoformat(day), datetime.min.time(), LOCAL_TZ)
+    return int(start.astimezone(UTC).timestamp() * 1000)
+
+
+def _stamps(state: RecordState) -> list[tuple[str, int | None]]:
+    stamps = [(w.clock, w.author) for _, register in state.fields for w in register.writes]
+    stamps += [(e.clock, e.author) for _, entries in state.logs for e in entries]
+    if state.deleted is not None:
+        stamps += [(w.clock, w.author) for w in state.deleted.writes]
+    return stamps
+
+
+def started_ms(state: RecordState) -> int:
+    stamps = _stamps(state)
+    return decode_clock(min(stamps)[0])[0] if stamps else 0
+
+
+def _text(value: object) -> str:
+    return value.strip().replace("\n", " ")[:SUMMARY_CHARS] if isinstance(value, str) else ""
+
+
+Parts = tuple[str | None, str | None, bool, int | None, str]  # date, stage, closed, due, summary
+
+
+def _visit(state: RecordState, values: Mapping[str, object], start: int) -> Parts:
+    stage = "not_home" if values.get("not_home") is True else "visited"
+    return (
+        _str(values.get("date")),
+        stage,
+        True,
+        None,
+        _text(values.get("notes")) or _text(values.get("request")),
+    )
+
+
+def _curtain_check(state: RecordState, values: Mapping[str, object], start: int) -> Parts:
+    outcome = values.get("outcome")
+    stage = str(outcome) if outcome else ("escalating" if state.log("escalation") else "open")
+    return _str(values.get("date")), stage, bool(outcome), None, _text(values.get("notes"))
+
+
+def _mediation(state: RecordState, values: Mapping[str, object], start: int) -> Parts:
+    outcome = values.get("outcome")
+    closed = outcome in ("agreed", "not_agreed")
+    followup = values.get("next_followup")
+    due = _local_midnight_ms(followup) if isinstance(followup, str) and not closed else None
+    # Restricted: the summary names the category only, never parties or what the dispute is about.
+    return local_date(start), str(outcome or "ongoing"), closed, due, str(values.get("category") or "")
+
+
+def _request(state: RecordState, values: Mapping[str, object], start: int) -> Parts:
+    workflow = RECORD_TYPES["request"].workflow
+    assert workflow is not None
+    entries = [{"value": e.value, "clock": e.clock} for e in state.log(workflow.log)]
+    done = progress(RECORD_TYPES["request"], entries, start)
+    return (
+        local_date(start),
+        done.stage,
+        done.closed,
+        done.due[1] if done.due else None,
+        _text(values.get("description")),
+    )
+
+
+def _household(state: RecordState, values: Mapping[str, object], start: int) -> Parts:
+    return None, None, True, None, ""
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+_INDEXERS: dict[str, Callable[[RecordState, Mapping[str, object], int], Parts]] = {
+    "visit": _visit,
+    "curtain_check": _curtain_check,
+    "mediation": _mediation,
+    "request": _request,
+    "household": _household,
+}
+
+
+def record_index(state: RecordState) -> RecordIndex:
+    """The index columns of a record as it stands."""
+    start = started_ms(state)
+    stamps = _stamps(state)
+    newest = max(stamps)[1] if stamps else None
+    day, stage, closed, due, summary = _INDEXERS[state.type](state, state.values(), start)
+    if state.is_deleted:
+        stage, closed, due = "deleted", True, None
+    return RecordIndex(day, stage, closed, due, start, newest, summary)
+
+
+def _check_every_type_has_an_indexer() -> None:
+    missing = set(RECORD_TYPES) - set(_INDEXERS)
+    if missing:
+        raise RuntimeError(
+            f"record types without an index rule in server/domain/indexing.py: {sorted(missing)}"
+        )
+
+
+_check_every_type_has_an_indexer()

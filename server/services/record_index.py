@@ -1,0 +1,67 @@
+"""Keeping the index columns of ``records`` (server.domain.indexing) current.
+
+Push calls :func:`set_index` for every record it stores, in its transaction. ``lianhu db upgrade`` calls
+:func:`index_missing` after migrating, for rows written before the columns existed (``started_ms`` null),
+and ``lianhu db reindex`` recomputes every row (after a change of an index rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.domain.indexing import record_index
+from server.models import Area, RecordRow
+from sync import RecordState
+
+__all__ = ["community_of_grids", "index_missing", "reindex_all", "set_index"]
+
+BATCH = 500
+
+
+def set_index(row: RecordRow, state: RecordState, community_id: int | None) -> None:
+    index = record_index(state)
+    row.community_id = community_id
+    row.record_date = index.record_date
+    row.stage = index.stage
+    row.closed = index.closed
+    row.due_ms = index.due_ms
+    row.started_ms = index.started_ms
+    row.updated_by = index.updated_by
+    row.summary = index.summary
+
+
+async def community_of_grids(session: AsyncSession, grid_ids: Iterable[int]) -> Mapping[int, int | None]:
+    rows = await session.execute(select(Area.id, Area.parent_id).where(Area.id.in_(list(grid_ids))))
+    return {grid_id: parent for grid_id, parent in rows}
+
+
+async def _reindex(session: AsyncSession, *, only_missing: bool) -> int:
+    from server.services.records import load_state  # records imports access, which imports models
+
+    done, after = 0, ""
+    while True:
+        query = select(RecordRow).where(RecordRow.id > after).order_by(RecordRow.id).limit(BATCH)
+        if only_missing:
+            query = query.where(RecordRow.started_ms.is_(None))
+        rows = (await session.scalars(query)).all()
+        if not rows:
+            return done
+        communities = await community_of_grids(session, {row.grid_id for row in rows})
+        for row in rows:
+            set_index(row, load_state(row), communities.get(row.grid_id))
+        await session.flush()
+        done += len(rows)
+        after = rows[-1].id
+
+
+async def index_missing(session: AsyncSession) -> int:
+    """Index the records that have never been indexed; return how many."""
+    return await _reindex(session, only_missing=True)
+
+
+async def reindex_all(session: AsyncSession) -> int:
+    """Recompute the index columns of every record; return how many."""
+    return await _reindex(session, only_missing=False)

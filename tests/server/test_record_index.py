@@ -1,0 +1,113 @@
+"""The index columns of records (server/domain/indexing.py): per type, as push writes them, and rebuilt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import select, update
+
+from server.db import Store
+from server.domain.indexing import LOCAL_TZ, record_index
+from server.models import RecordRow
+from server.services.record_index import index_missing
+from sync import Op, RecordState, apply_op, encode_clock, uuid7
+from tests.server.factories import World
+
+T0 = int(datetime(2026, 11, 30, 8, 0, tzinfo=LOCAL_TZ).timestamp() * 1000)
+DAY = 24 * 3600 * 1000
+
+
+def fold(type_: str, *changes: tuple[int, dict[str, Any]]) -> RecordState:
+    """A record of ``type_`` from (ms, change) pairs: {"fields": …} or {"append": (log, entry)}."""
+    state: RecordState | None = None
+    record = uuid7()
+    for n, (ms, change) in enumerate(changes):
+        common = dict(id=uuid7(), record=record, type=type_, household="hh-1", clock=encode_clock(ms, 0),
+                      replica="r1", author=7 + n)  # fmt: skip
+        if "fields" in change:
+            op = Op(**common, kind="set", fields=change["fields"])
+        else:
+            log, entry = change["append"]
+            op = Op(**common, kind="append", field=log, value=entry)
+        state = apply_op(state, op)
+    assert state is not None
+    return state
+
+
+def test_a_visit_is_indexed_by_its_date_with_its_notes_as_summary() -> None:
+    index = record_index(
+        fold("visit", (T0, {"fields": {"date": "2026-11-29", "notes": "老人身体尚好\n精神不错"}}))
+    )
+    assert (index.record_date, index.stage, index.closed, index.due_ms) == (
+        "2026-11-29",
+        "visited",
+        True,
+        None,
+    )
+    assert index.summary == "老人身体尚好 精神不错" and index.started_ms == T0 and index.updated_by == 7
+    not_home = fold("visit", (T0, {"fields": {"date": "2026-11-29", "not_home": True}}))
+    assert record_index(not_home).stage == "not_home"
+
+
+def test_a_curtain_check_is_open_then_escalating_then_closed_by_its_outcome() -> None:
+    opened = (T0, {"fields": {"date": "2026-11-30"}})
+    step = (
+        T0 + 60_000,
+        {"append": ("escalation", {"step": "phone", "time": "09:40", "result": "no_answer"})},
+    )
+    closed = (T0 + 120_000, {"fields": {"outcome": "reached", "checked_at": "09:45"}})
+    assert [record_index(fold("curtain_check", *c)).stage for c in ([opened], [opened, step])] == [
+        "open",
+        "escalating",
+    ]
+    done = record_index(fold("curtain_check", opened, step, closed))
+    assert (done.stage, done.closed, done.updated_by) == ("reached", True, 9)
+
+
+def test_a_request_carries_its_stage_and_next_123_due_time() -> None:
+    created = (T0, {"fields": {"category": "repair", "description": "楼道灯坏了"}})
+    assigned = (T0 + 3_600_000, {"append": ("steps", {"step": "assign", "to": "物业"})})
+    fresh = record_index(fold("request", created))
+    assert (fresh.record_date, fresh.stage, fresh.closed, fresh.due_ms) == (
+        "2026-11-30",
+        "collect",
+        False,
+        T0 + DAY,
+    )
+    moved = record_index(fold("request", created, assigned))
+    assert (moved.stage, moved.due_ms) == ("assign", T0 + 3_600_000 + 2 * DAY)
+
+
+def test_a_mediation_summary_never_carries_its_sensitive_text() -> None:
+    fields = {"category": "family", "mediators": [7], "parties": "张三与李四", "summary": "婆媳矛盾",
+              "next_followup": "2026-12-05"}  # fmt: skip
+    state = fold("mediation", (T0, {"fields": fields}))
+    index = record_index(state)
+    assert index.summary == "family" and "婆媳" not in index.summary and "张三" not in index.summary
+    assert index.due_ms == int(datetime(2026, 12, 5, tzinfo=LOCAL_TZ).timestamp() * 1000)
+    assert (index.stage, index.closed) == ("ongoing", False)
+
+
+async def test_push_writes_the_index_and_upgrade_fills_rows_that_have_none(
+    client: httpx.AsyncClient, store: Store, world: World
+) -> None:
+    op = world.alice.op(household=world.households_a[0], fields={"date": "2026-11-21", "notes": "楼道灯不亮"})
+    assert (
+        await client.post("/api/sync/push", json={"ops": [op]}, headers=world.alice.headers)
+    ).status_code == 200
+    async with store.read() as session:
+        row = await session.get(RecordRow, op["record"])
+    assert row is not None
+    assert (row.record_date, row.stage, row.summary, row.community_id, row.updated_by) == (
+        "2026-11-21", "visited", "楼道灯不亮", world.community, world.alice.member_id,
+    )  # fmt: skip
+
+    async with store.write() as session:
+        await session.execute(update(RecordRow).values(started_ms=None, summary="", record_date=None))
+    async with store.write() as session:
+        assert await index_missing(session) == 1
+    async with store.read() as session:
+        again = await session.scalar(select(RecordRow).where(RecordRow.id == op["record"]))
+    assert again is not None and (again.record_date, again.summary) == ("2026-11-21", "楼道灯不亮")

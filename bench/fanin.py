@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .lib import fixtures, postgres, raw_inserts, sizes, yjs_peer
+from .lib import fixtures, postgres, raw_inserts, yjs_peer
 from .lib.config import Run
 from .lib.fixtures import Community, copy_sqlite
 from .lib.node import run_node_json
@@ -129,21 +129,22 @@ async def _pg_raw(base_url: str, lianhu_url: str, cluster: Any) -> dict[str, flo
 
 def _postgres_side(run: Run) -> dict[str, Any]:
     size = fixtures.community_size(run.sized)
-    with postgres.cluster() as cluster:
-        base_url = postgres.create_database(cluster, "fanin_base")
-        world = asyncio.run(
-            fixtures.build_community(base_url, households=size["households"], grids=size["grids"])
-        )
-        ops = fixtures.year_of_visits(world.devices, ops=size["ops"])
-        url = postgres.create_database(cluster, "fanin_lianhu", "fanin_base")
-        print(f"  fan-in on PostgreSQL: {sum(map(len, ops)):,} ops, one server process …", flush=True)
-        db_cpu = postgres.cluster_cpu_seconds(cluster)
-        lianhu = _lianhu_fanin(run, url, world, ops, "pg")
-        lianhu["db_cpu_s"] = postgres.cluster_cpu_seconds(cluster) - db_cpu
-        print("  raw asyncpg inserts of the same rows …", flush=True)
-        raw = asyncio.run(_pg_raw(base_url, url, cluster))
-        fixtures.CACHE["postgres-sizes"] = asyncio.run(sizes.postgres_sizes(url))
-        fixtures.CACHE["postgres-ops"] = ops
+    cluster = postgres.shared(run)
+    base_url = postgres.create_database(cluster, "fanin_base")
+    world = asyncio.run(
+        fixtures.build_community(base_url, households=size["households"], grids=size["grids"])
+    )
+    ops = fixtures.year_of_visits(world.devices, ops=size["ops"])
+    url = postgres.create_database(cluster, "fanin_lianhu", "fanin_base")
+    print(f"  fan-in on PostgreSQL: {sum(map(len, ops)):,} ops, one server process …", flush=True)
+    db_cpu = postgres.cluster_cpu_seconds(cluster)
+    lianhu = _lianhu_fanin(run, url, world, ops, "pg")
+    lianhu["db_cpu_s"] = postgres.cluster_cpu_seconds(cluster) - db_cpu
+    fixtures.CACHE["postgres"] = fixtures.BuiltPg("fanin_lianhu", world, ops)  # the community, later
+    print("  raw asyncpg inserts of the same rows …", flush=True)
+    raw = asyncio.run(_pg_raw(base_url, url, cluster))
+    for name in ("raw_ops", "raw_both"):
+        postgres.psql(cluster, f"DROP DATABASE {name}")
     return {"ops": sum(map(len, ops)), "lianhu": lianhu, **raw}
 
 

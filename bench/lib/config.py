@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import server
@@ -31,6 +32,7 @@ class Run:
     scale: float
     dir: Path
     keep: bool
+    cleanups: list[Callable[[], None]] = field(default_factory=list)  # run at the end, last first
 
     def sized(self, full: int, *, minimum: int = 1) -> int:
         """``full`` (the figure at scale 1) times the scale, never below ``minimum``."""
@@ -62,6 +64,8 @@ def new_run(scale: float | None = None) -> Run:
 
 
 def finish(run: Run) -> None:
+    for cleanup in reversed(run.cleanups):
+        cleanup()
     if run.keep:
         print(f"kept the run's files in {run.dir}")
         return

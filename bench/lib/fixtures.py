@@ -137,7 +137,7 @@ async def build_community(
 
 
 async def add_devices(url: str, world: Community, count: int, *, seed: int = 9) -> list[Device]:
-    """``count`` more members with one phone each, spread over the grids."""
+    """``count`` more members with one phone each, spread over the grids (``world`` is not changed)."""
     store = Store(url)
     rng = random.Random(seed)
     grid_ids = list(world.grids)
@@ -150,7 +150,6 @@ async def add_devices(url: str, world: Community, count: int, *, seed: int = 9) 
             added.append(_device(phone, grid_id, world.grids[grid_id]))
     finally:
         await store.dispose()
-    world.devices.extend(added)
     return added
 
 
@@ -268,3 +267,26 @@ async def new_member_code(url: str, grid_id: int, name: str = "赵敏") -> str:
     finally:
         await store.dispose()
     return await enrollment_code(url, member_id)
+
+
+@dataclass
+class BuiltPg:
+    database: str  # a database of the run's shared cluster nobody writes to: use it as a TEMPLATE
+    world: Community
+    ops: list[list[dict[str, Any]]]
+
+
+def community_postgres(run: Any) -> BuiltPg:
+    """The same community on PostgreSQL, in the run's shared cluster (from the fan-in if it ran)."""
+    from . import postgres
+
+    if "postgres" not in CACHE:
+        size = community_size(run.sized)
+        url = postgres.create_database(postgres.shared(run), "community")
+        print(f"  building the community on PostgreSQL: {size['ops']:,} ops …", flush=True)
+        world = asyncio.run(build_community(url, households=size["households"], grids=size["grids"]))
+        ops = year_of_visits(world.devices, ops=size["ops"])
+        asyncio.run(load_ops(url, world.devices, ops))
+        CACHE["postgres"] = BuiltPg("community", world, ops)
+    built: BuiltPg = CACHE["postgres"]
+    return built

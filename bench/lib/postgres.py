@@ -17,11 +17,32 @@ import psutil
 
 from tests.postgres import Cluster, _as_postgres, _bin_dir, _free_port, stop_cluster
 
-__all__ = ["cluster", "cluster_cpu_seconds", "create_database", "psql"]
+from .config import Run
+
+__all__ = ["cluster", "cluster_cpu_seconds", "create_database", "psql", "shared", "start"]
+
+
+_SHARED: list[Cluster] = []
+
+
+def shared(run: Run) -> Cluster:
+    """One cluster for the whole benchmark run, started on first use and stopped when the run ends."""
+    if not _SHARED:
+        _SHARED.append(start())
+        run.cleanups.append(lambda: stop_cluster(_SHARED.pop()))
+    return _SHARED[0]
 
 
 @contextmanager
 def cluster() -> Iterator[Cluster]:
+    found = start()
+    try:
+        yield found
+    finally:
+        stop_cluster(found)
+
+
+def start() -> Cluster:
     bin_dir = _bin_dir()
     root = Path(tempfile.mkdtemp(prefix="lianhu-bench-pg-", dir="/tmp"))
     data_dir, socket_dir = root / "data", root / "sock"
@@ -40,11 +61,7 @@ def cluster() -> Iterator[Cluster]:
                       "-w", "start"]),
         check=True, capture_output=True,
     )  # fmt: skip
-    found = Cluster(port=port, data_dir=data_dir, bin_dir=bin_dir)
-    try:
-        yield found
-    finally:
-        stop_cluster(found)
+    return Cluster(port=port, data_dir=data_dir, bin_dir=bin_dir)
 
 
 def psql(found: Cluster, sql: str, database: str = "postgres") -> str:

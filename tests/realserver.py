@@ -95,7 +95,7 @@ class RealServer:
         )
 
 
-def exec_server(env: Mapping[str, str], port: int, log_path: Path) -> RealServer:
+def exec_server(env: Mapping[str, str], port: int, log_path: Path, *, wait: bool = True) -> RealServer:
     """``.venv/bin/lianhu serve`` as its own program (as e2e/conftest.py starts it)."""
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -111,7 +111,8 @@ def exec_server(env: Mapping[str, str], port: int, log_path: Path) -> RealServer
         process.wait(timeout=30)
 
     server = RealServer(f"http://localhost:{port}", port, process.pid, log_path, reap)
-    server.wait_until_up()
+    if wait:
+        server.wait_until_up()
     return server
 
 

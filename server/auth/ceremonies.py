@@ -51,7 +51,8 @@ async def start_ceremony(
 
 async def take_ceremony(session: AsyncSession, ceremony_id: object) -> Ceremony | None:
     """Delete the ceremony and return it (None if there is none). Commit before checking the answer."""
-    if not isinstance(ceremony_id, str) or not ceremony_id or len(ceremony_id) > 64:
+    # A NUL is never part of an id we issue, and PostgreSQL cannot even compare text holding one (500).
+    if not isinstance(ceremony_id, str) or not ceremony_id or len(ceremony_id) > 64 or "\x00" in ceremony_id:
         return None
     ceremony = await session.get(Ceremony, ceremony_id)
     if ceremony is not None:

@@ -12,6 +12,7 @@ import pytest
 
 from tests.realserver import Launcher
 from tests.server.conftest import (
+    client,
     database_url,
     pg_cluster,
     pg_template,
@@ -22,6 +23,7 @@ from tests.server.conftest import (
 )
 
 __all__ = [
+    "client",
     "database_url",
     "launcher",
     "pg_cluster",

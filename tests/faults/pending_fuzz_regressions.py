@@ -1,0 +1,65 @@
+"""Fuzzer findings NOT fixed yet, kept out of the suite (pytest collects only test_*.py) until they are.
+
+Each test here fails today on PostgreSQL (SQLite passes): a NUL character in an id taken from the request
+reaches a PostgreSQL query as text, which PostgreSQL refuses ("invalid byte sequence for encoding UTF8:
+0x00"), and the request answers 500 instead of the documented 4xx. Run them with
+
+    .venv/bin/pytest -p no:cacheprovider tests/faults/pending_fuzz_regressions.py
+
+and once one passes on both databases, move it into tests/server/test_fuzz_regressions.py. The fix in each
+place is the guard already used for ceremony ids (server/auth/ceremonies.py ``take_ceremony``): an id that
+holds "\\x00" is an unknown id.
+
+- ``POST /api/login/start`` and ``POST /api/device/lockout``: ``device`` → ``server/services/login.py``
+  (``session.get(Device, device_id)`` in ``start_login`` and ``report_lockout``).
+- ``GET /api/records/{id}`` and ``.../history`` → ``server/services/records.py`` (``_visible_record``).
+- ``POST /api/sync/push`` with one op whose ``household`` holds a NUL: the whole push answers 500, so one bad
+  op blocks the batch (the contract of §4) → ``server/services/push.py`` (the household / record prefetch;
+  the op should be rejected ``invalid_op`` or ``out_of_scope`` on its own).
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.server.factories import World
+
+NUL_ID = "k3v9\x00x2m1"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/api/login/start", {"device": NUL_ID}, 401),
+        ("/api/device/lockout", {"device": NUL_ID, "lockout_key": "x"}, 204),
+    ],
+    ids=["login-start", "lockout"],
+)
+async def test_a_device_id_with_a_nul_is_an_unknown_device(
+    client: httpx.AsyncClient, path: str, body: dict[str, object], status: int
+) -> None:
+    response = await client.post(path, json=body)
+
+    assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize("suffix", ["", "/history"], ids=["record", "history"])
+async def test_a_record_id_with_a_nul_is_not_found(
+    client: httpx.AsyncClient, world: World, suffix: str
+) -> None:
+    response = await client.get(f"/api/records/a%00b{suffix}", headers=world.alice.headers)
+
+    assert response.status_code == 404, response.text
+
+
+async def test_a_household_with_a_nul_rejects_that_op_only(client: httpx.AsyncClient, world: World) -> None:
+    bad = world.alice.op(household="hh\x00x")
+    good = world.alice.op(household=world.households_a[0])
+
+    response = await client.post("/api/sync/push", json={"ops": [bad, good]}, headers=world.alice.headers)
+
+    assert response.status_code == 200, response.text
+    statuses = [(r["status"], r.get("code")) for r in response.json()["results"]]
+    assert statuses[1] == ("accepted", None)
+    assert statuses[0][0] == "rejected"

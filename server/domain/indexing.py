@@ -19,7 +19,7 @@ from server.domain.declaration import RECORD_TYPES
 from server.domain.workflow import progress
 from sync import RecordState, decode_clock
 
-__all__ = ["LOCAL_TZ", "RecordIndex", "local_date", "record_index", "started_ms"]
+__all__ = ["LOCAL_TZ", "RecordIndex", "local_date", "record_index", "request_facts", "started_ms"]
 
 LOCAL_TZ: Final = ZoneInfo("Asia/Shanghai")
 SUMMARY_CHARS: Final = 120
@@ -131,6 +131,32 @@ def record_index(state: RecordState) -> RecordIndex:
     if state.is_deleted:
         stage, closed, due = "deleted", True, None
     return RecordIndex(day, stage, closed, due, start, newest, summary)
+
+
+def request_facts(state: RecordState) -> dict[str, object]:
+    """The columns of ``request_facts`` for a request: when each stage was first reached, and so on."""
+    workflow = RECORD_TYPES["request"].workflow
+    assert workflow is not None
+    steps = state.log(workflow.log)
+    done = progress(
+        RECORD_TYPES["request"], [{"value": e.value, "clock": e.clock} for e in steps], started_ms(state)
+    )
+    values = state.values()
+    assigned = [e.value for e in steps if isinstance(e.value, dict) and e.value.get("step") == "assign"]
+    returned = [e.value for e in steps if isinstance(e.value, dict) and e.value.get("step") == "return_visit"]
+    last_assign = assigned[-1] if assigned else {}
+    to_member = last_assign.get("to_member")
+    return {
+        "collected_ms": done.stage_times["collect"],
+        "assigned_ms": done.stage_times.get("assign"),
+        "replied_ms": done.stage_times.get("reply"),
+        "returned_ms": done.stage_times.get("return_visit"),
+        "assigned_to": _str(last_assign.get("to")),
+        "assigned_member": to_member if type(to_member) is int else None,
+        "satisfaction": _str(returned[-1].get("satisfaction")) if returned else None,
+        "category": _str(values.get("category")),
+        "urgency": _str(values.get("urgency")),
+    }
 
 
 def _check_every_type_has_an_indexer() -> None:

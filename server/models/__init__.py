@@ -10,6 +10,7 @@ from server.models.device import AuthMethod, Device, EnrollmentCode
 from server.models.household import Household
 from server.models.member import Assignment, Member, Role
 from server.models.oplog import OpRow, RecordAccess, RecordRow
+from server.models.projections import RequestFacts
 
 __all__ = [
     "Area",
@@ -26,6 +27,7 @@ __all__ = [
     "OpRow",
     "RecordAccess",
     "RecordRow",
+    "RequestFacts",
     "Role",
     "Session",
 ]

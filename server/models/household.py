@@ -48,3 +48,5 @@ class Household(Base):
     curtain_round: Mapped[bool] = mapped_column(Boolean, default=False)
     covered_by: Mapped[list[Any]] = mapped_column(JSON, default=list)  # member ids linked to it (包联)
     profile_seq: Mapped[int | None] = mapped_column(BigInteger)  # last op of its household record
+    # The latest day a member saw someone there (visits marked 未遇 do not count): for cadence alarms.
+    last_visit: Mapped[str | None] = mapped_column(String(10))

@@ -33,7 +33,7 @@ from server.models import Device, Household, Member, OpRow, RecordAccess, Record
 from server.models.base import utcnow
 from server.services.audit import audit
 from server.services.households import project_household
-from server.services.record_index import community_of_grids, set_index
+from server.services.record_index import community_of_grids, set_index, set_projections
 from server.services.records import load_state, store_state
 from server.services.scope import GraceWindow, grace_windows
 from sync import (
@@ -404,8 +404,10 @@ async def _write(session: AsyncSession, batch: _Batch) -> None:
         set_index(row, state, batch.grid_communities.get(row.grid_id))
         if state.type == "household":
             await project_household(session, state.household, state.values(), seq)
-        if row.restricted:
+        if row.restricted or state.type in ("request", "visit"):
             await session.flush()
+        await set_projections(session, row, state)
+        if row.restricted:
             _update_access(session, batch, row, state, seq)
 
 

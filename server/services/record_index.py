@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.domain.indexing import record_index
-from server.models import Area, RecordRow
+from server.domain.indexing import record_index, request_facts
+from server.models import Area, Household, RecordRow, RequestFacts
 from sync import RecordState
 
-__all__ = ["community_of_grids", "index_missing", "reindex_all", "set_index"]
+__all__ = ["community_of_grids", "index_missing", "reindex_all", "set_index", "set_projections"]
 
 BATCH = 500
 
@@ -31,6 +31,26 @@ def set_index(row: RecordRow, state: RecordState, community_id: int | None) -> N
     row.started_ms = index.started_ms
     row.updated_by = index.updated_by
     row.summary = index.summary
+
+
+async def set_projections(session: AsyncSession, row: RecordRow, state: RecordState) -> None:
+    """Per-type projections of a record whose index was just set: a request's facts, a household's
+    latest visit. Call after the row is flushed (request_facts refers to it)."""
+    if state.type == "request":
+        await session.merge(RequestFacts(record_id=row.id, **request_facts(state)))
+    elif state.type == "visit":
+        latest = (
+            select(func.max(RecordRow.record_date))
+            .where(
+                RecordRow.household_id == state.household,
+                RecordRow.type == "visit",
+                RecordRow.stage == "visited",
+            )
+            .scalar_subquery()
+        )
+        await session.execute(
+            update(Household).where(Household.id == state.household).values(last_visit=latest)
+        )
 
 
 async def community_of_grids(session: AsyncSession, grid_ids: Iterable[int]) -> Mapping[int, int | None]:
@@ -51,8 +71,10 @@ async def _reindex(session: AsyncSession, *, only_missing: bool) -> int:
             return done
         communities = await community_of_grids(session, {row.grid_id for row in rows})
         for row in rows:
-            set_index(row, load_state(row), communities.get(row.grid_id))
-        await session.flush()
+            state = load_state(row)
+            set_index(row, state, communities.get(row.grid_id))
+            await session.flush()
+            await set_projections(session, row, state)
         done += len(rows)
         after = rows[-1].id
 

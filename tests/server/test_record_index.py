@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from server.db import Store
 from server.domain.indexing import LOCAL_TZ, record_index
-from server.models import RecordRow
+from server.models import Household, RecordRow, RequestFacts
 from server.services.record_index import index_missing
 from sync import Op, RecordState, apply_op, encode_clock, uuid7
 from tests.server.factories import World
@@ -111,3 +111,32 @@ async def test_push_writes_the_index_and_upgrade_fills_rows_that_have_none(
     async with store.read() as session:
         again = await session.scalar(select(RecordRow).where(RecordRow.id == op["record"]))
     assert again is not None and (again.record_date, again.summary) == ("2026-11-21", "楼道灯不亮")
+
+
+async def test_requests_keep_their_stage_times_and_households_their_last_visit(
+    client: httpx.AsyncClient, store: Store, world: World
+) -> None:
+    household, record = world.households_a[0], uuid7()
+    visit = world.alice.op(household=household, fields={"date": "2026-11-20", "notes": "见到本人"})
+    missed = world.alice.op(household=household, fields={"date": "2026-11-25", "not_home": True})
+    fields = {"category": "repair", "description": "水管漏水", "urgency": "urgent"}
+    request = world.alice.op(household=household, record=record, type="request", fields=fields)
+    assign = world.dora.op(household=household, record=record, type="request", kind="append", field="steps",
+                           value={"step": "assign", "to": "物业公司"})  # fmt: skip
+    del assign["fields"]
+    for phone, ops in ((world.alice, [visit, missed, request]), (world.dora, [assign])):
+        response = await client.post("/api/sync/push", json={"ops": ops}, headers=phone.headers)
+        assert {r["status"] for r in response.json()["results"]} == {"accepted"}, response.text
+
+    async with store.read() as session:
+        facts = await session.get(RequestFacts, record)
+        home = await session.get(Household, household)
+    assert facts is not None and home is not None
+    assert (facts.category, facts.urgency, facts.assigned_to, facts.replied_ms) == (
+        "repair",
+        "urgent",
+        "物业公司",
+        None,
+    )
+    assert facts.assigned_ms is not None and facts.assigned_ms >= facts.collected_ms
+    assert home.last_visit == "2026-11-20", "a visit that found nobody home does not count"

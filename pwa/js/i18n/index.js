@@ -60,9 +60,11 @@ export function rejectionReason({ code, message, message_zh }) {
  */
 export function errorMessage(error) {
   const code = error?.code ?? 'unknown';
-  if (has(`error.${code}`)) return t(`error.${code}`);
+  const message = error?.message || code;
+  // error.unknown is the template for everything else: it needs the message (a lone t() left "{message}").
+  if (code !== 'unknown' && has(`error.${code}`)) return t(`error.${code}`, { message });
   if (/^http_5\d\d$/.test(code) || (error?.status ?? 0) >= 500) return t('error.server');
-  return t('error.unknown', { message: error?.message ?? code });
+  return t('error.unknown', { message });
 }
 
 /**

@@ -203,7 +203,9 @@ export function householdChanges(before, after, writable) {
   for (const [name, value] of Object.entries(after)) {
     if (!HOUSEHOLD_FIELDS.includes(/** @type {any} */ (name)) || !writable(name)) continue;
     const old = before[name] ?? (name === 'tags' || name === 'residents' ? [] : null);
-    if (!sameValue(old, value)) changes[name] = value;
+    // Tags are a set: the form lists them in its own order, which is no change.
+    const same = name === 'tags' ? sameValue([...old].sort(), [...value].sort()) : sameValue(old, value);
+    if (!same) changes[name] = value;
   }
   return changes;
 }

@@ -113,6 +113,9 @@ test('an edit sends only the changed fields the member may write', () => {
   };
   assert.deepEqual(householdChanges(before, after, writable), { phone: '2', contact_card: '2026-11-30' });
   assert.deepEqual(householdChanges({ ...before, tags: undefined }, { tags: [] }, writable), {});
+  const tagged = household('hh-2', { tags: ['frail', 'elderly_alone'] });
+  assert.deepEqual(householdChanges(tagged, { tags: ['elderly_alone', 'frail'] }, writable), {}, 'the order of tags is no change');
+  assert.deepEqual(householdChanges(tagged, { tags: ['elderly_alone'] }, writable), { tags: ['elderly_alone'] });
 });
 
 test('resident rows: empty rows dropped, text trimmed, birth year a number, notes kept', () => {

@@ -54,28 +54,59 @@ export function writeOp(change, { db = defaultDb, now = Date.now } = {}) {
 }
 
 /**
- * A new home visit 走访: one `set` op with every field (§3.4).
- * @param {{household: string, date: string, items: string[], notes: string | null, request: string | null}} visit
+ * A new record: one `set` op with every field given (docs §3.2). `record` is the derived id for types
+ * declared with one (§3.5), else a fresh UUIDv7. No declaration checks here: records.js does them.
+ * @param {{type: string, household: string, fields: Record<string, any>, record?: string}} create
  * @param {OutboxDeps} [deps]
- * @returns {Promise<string>} the new record's id
+ * @returns {Promise<string>} the record's id
  */
-export async function createVisit({ household, ...fields }, deps) {
-  const record = uuid7();
-  await writeOp({ record, type: 'visit', household, kind: 'set', fields }, deps);
+export async function createRecord({ type, household, fields, record = uuid7() }, deps) {
+  await writeOp({ record, type, household, kind: 'set', fields }, deps);
   return record;
 }
 
 /**
- * An edit: one `set` op with only the changed fields; nothing at all when nothing changed.
- * @param {{id: string, household: string}} visit
+ * An edit: one `set` op with only the changed fields, so a colleague's concurrent edit of another field
+ * survives the merge (each field is its own register); nothing at all when nothing changed.
+ * @param {{id: string, type: string, household: string}} record
  * @param {Record<string, any>} changes
  * @param {OutboxDeps} [deps]
  * @returns {Promise<boolean>} whether an op was made
  */
-export async function editVisit(visit, changes, deps) {
+export async function editRecord({ id, type, household }, changes, deps) {
   if (Object.keys(changes).length === 0) return false;
-  await writeOp({ record: visit.id, type: 'visit', household: visit.household, kind: 'set', fields: changes }, deps);
+  await writeOp({ record: id, type, household, kind: 'set', fields: changes }, deps);
   return true;
+}
+
+/**
+ * One entry appended to a record's log (an escalation step, a mediation session, a request's step): an
+ * `append` op, so entries written concurrently on two phones both survive (§3.3).
+ * @param {{id: string, type: string, household: string}} record
+ * @param {string} field  the log
+ * @param {any} value     the entry
+ * @param {OutboxDeps} [deps]
+ */
+export async function appendEntry({ id, type, household }, field, value, deps) {
+  await writeOp({ record: id, type, household, kind: 'append', field, value }, deps);
+}
+
+/**
+ * A new home visit 走访 (kept for scripts and tests that make one without the form).
+ * @param {{household: string} & Record<string, any>} visit
+ * @param {OutboxDeps} [deps]
+ */
+export function createVisit({ household, ...fields }, deps) {
+  return createRecord({ type: 'visit', household, fields }, deps);
+}
+
+/**
+ * @param {{id: string, household: string}} visit
+ * @param {Record<string, any>} changes
+ * @param {OutboxDeps} [deps]
+ */
+export function editVisit(visit, changes, deps) {
+  return editRecord({ ...visit, type: 'visit' }, changes, deps);
 }
 
 /**

@@ -206,7 +206,8 @@ async function refresh({ api, db, me, pulled, scope }) {
       if (gone.length > 0) await withLock('write', () => db.dropRecords(gone));
     }
   }
-  await db.setMeta({ member: me.member, grids: me.grids ?? [] });
+  // rules: curtain deadlines and visit cadence (§8), for the due lists the phone computes offline.
+  await db.setMeta({ member: me.member, grids: me.grids ?? [], ...(me.rules ? { rules: me.rules } : {}) });
 
   const authors = (await db.getMeta('authors')) ?? null;
   const unknown = pulled.some((op) => op.author != null && op.author !== me.member?.id && !(op.author in (authors ?? {})));

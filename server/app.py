@@ -15,21 +15,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth.rate_limit import RateLimited, RateLimiter
+from server.auth.rate_limit import RateLimiter
 from server.db import Store
-from server.errors import ApiError, NotFound, api_error_handler
+from server.errors import ApiError, MethodNotAllowed, NotFound, api_error_handler
 from server.routes import api, auth, pwa, sync
 from server.services.cursors import CursorBox
 from server.settings import Settings
 
 __all__ = ["create_app"]
-
-
-async def _rate_limited(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RateLimited)
-    return JSONResponse(
-        {"error": exc.to_json()}, status_code=429, headers={"Retry-After": str(exc.retry_after)}
-    )
 
 
 class OriginCheck:
@@ -83,6 +76,7 @@ SECURITY_HEADERS = [
 
 
 NO_STORE = (b"cache-control", b"no-store")
+API_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class SecurityHeaders:
@@ -116,7 +110,21 @@ class SecurityHeaders:
 
 
 async def _unknown_api_route(request: Request) -> Response:
-    raise NotFound(f"no API route {request.method} {request.url.path}")
+    """What no API route took: a known path called with another method is 405 (with ``Allow``), the
+    rest 404. Starlette would say 405 itself, but this catch-all matches every method and path first."""
+    path = request.url.path
+    allowed = sorted(
+        {
+            method
+            for route in request.app.routes
+            if isinstance(route, Route) and route.endpoint is not _unknown_api_route
+            and route.path_regex.match(path)
+            for method in route.methods or ()
+        }
+    )  # fmt: skip
+    if allowed:
+        raise MethodNotAllowed(request.method, path, allowed)
+    raise NotFound(f"no API route {request.method} {path}")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -151,8 +159,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.store = Store(settings.database_url)
+        app.state.store = Store(
+            settings.database_url,
+            lock_timeout=settings.lock_timeout_seconds,
+            statement_timeout=settings.statement_timeout_seconds,
+        )
         try:
+            # A read-only database is said once, clearly, at start-up (`lianhu serve` then exits), not
+            # as a 500 on the first push (issue 9, hole 8).
+            await app.state.store.check_writable()
             yield
         finally:
             await app.state.store.dispose()
@@ -162,12 +177,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *auth.routes,
             *api.routes,
             *sync.routes,
-            Route("/api/{rest:path}", _unknown_api_route, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            Route("/api/{rest:path}", _unknown_api_route, methods=API_METHODS),
             *pwa.routes,
             Mount("/", app=pwa.static_app(settings.pwa_dir), name="pwa"),
         ],
         exception_handlers={
-            RateLimited: _rate_limited,
             ApiError: api_error_handler,
             HTTPException: _http_error,
             Exception: _server_error,

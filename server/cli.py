@@ -221,12 +221,17 @@ async def _demo_code(settings: Settings) -> tuple[str, str] | None:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from server.app import create_app
+    from server.db import StoreNotWritable
+    from server.serving import serve
 
     if "LIANHU_ORIGIN" not in os.environ:  # the default origin follows the port we serve on
         settings = dataclasses.replace(settings, origin=f"http://localhost:{args.port}")
+    try:
+        asyncio.run(_with_store(settings, _check_writable))
+    except StoreNotWritable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     url = f"{settings.origin}/"
     print(f"\n  联户 Lianhu is running at {url}")
     if args.demo_code:
@@ -235,7 +240,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             code, name = demo_code
             print(f"  One-time enrollment code for demo member {name}: {code}")
             print(f"  Open on a phone or in a browser: {url}#enroll={code}\n")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level)
+    serve(create_app(settings), settings, host=args.host, port=args.port)
+    return 0
+
+
+async def _check_writable(store: Store) -> int:
+    await store.check_writable()
     return 0
 
 

@@ -5,6 +5,7 @@ Every setting is documented in README.md; ``tests/test_docs.py`` keeps the two i
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -50,6 +51,15 @@ class Settings:
     # often households of each care level should be visited (days).
     curtain_deadline: str = "09:30"
     visit_cadence_days: str = "orange=7,yellow=14,blue=30,green=90"
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For / -Proto headers are believed,
+    # comma-separated. Empty: no one's; the client address is the peer of the TCP connection.
+    trusted_proxies: str = ""
+    # Timeouts: nothing a client or the database does may hold the server (issue 9, hole 7).
+    header_timeout_seconds: int = 10
+    body_timeout_seconds: int = 30
+    max_connections: int = 1000
+    lock_timeout_seconds: int = 5
+    statement_timeout_seconds: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +98,18 @@ class Settings:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.curtain_deadline):
             raise SettingsError(f"LIANHU_CURTAIN_DEADLINE must be HH:MM, got {self.curtain_deadline!r}")
         _ = self.visit_cadence  # parses, or raises SettingsError
+        for entry in self.trusted_proxy_list:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"LIANHU_TRUSTED_PROXIES must list IP addresses or networks, got {entry!r}"
+                ) from None
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies as a list (empty: forwarded headers are ignored)."""
+        return [entry.strip() for entry in self.trusted_proxies.split(",") if entry.strip()]
 
     @property
     def visit_cadence(self) -> dict[str, int]:

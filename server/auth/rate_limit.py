@@ -21,7 +21,10 @@ class RateLimited(ApiError):
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            "rate_limited", f"too many attempts; retry after {retry_after} s", "尝试过于频繁，请稍后再试"
+            "rate_limited",
+            f"too many attempts; retry after {retry_after} s",
+            "尝试过于频繁，请稍后再试",
+            headers={"Retry-After": str(retry_after)},
         )
         self.retry_after = retry_after
 

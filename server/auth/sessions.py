@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.secrets import hash_secret, new_token
+from server.db import Store
+from server.errors import Busy
 from server.models import Device, Member, Session
 from server.settings import Settings
 
@@ -80,8 +82,18 @@ async def resolve_session(
     return live, device, member
 
 
-async def touch_session(session: AsyncSession, session_id: int, now: datetime) -> None:
-    await session.execute(update(Session).where(Session.id == session_id).values(last_seen_at=now))
+async def touch_session(store: Store, session_id: int, now: datetime) -> bool:
+    """Move the session's idle clock on, if that can be done without waiting; say whether it was.
+
+    Best effort on purpose: a request that only reads must never queue behind writers for this (issue 9,
+    hole 7). Skipping is harmless: the next request a minute later tries again, long before the idle limit.
+    """
+    try:
+        async with store.write_nowait() as session:
+            await session.execute(update(Session).where(Session.id == session_id).values(last_seen_at=now))
+    except Busy:
+        return False
+    return True
 
 
 async def end_sessions(

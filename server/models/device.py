@@ -56,6 +56,11 @@ class Device(Base):
     recovery_key: Mapped[str] = mapped_column(String(64))
     # SHA-256 of the secret the app sends with a PIN-lockout report: only this device can lock itself.
     lockout_key_hash: Mapped[str] = mapped_column(String(64))
+    # Device keys only: the PIN verifier (base64url of PBKDF2-SHA-256(PIN, the app's salt), 32 bytes) that a
+    # device-key login's PIN proof is checked against, and the wrong proofs since the last right one; at 5
+    # the device is locked (docs/sync-protocol.md §2.2). Null until the app registers it after enrollment.
+    pin_verifier: Mapped[str | None] = mapped_column(String(64))
+    failed_pins: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,9 +29,14 @@ from sync import canonical_json
 SESSION_KINDS = ("cookie", "token")
 
 
-async def _body(request: Request, *, limit_key: str | None = None) -> dict[str, Any]:
-    limiter = rate_limiter(request)
-    limiter.hit(f"ip:{client_address(request)}")
+async def _body(request: Request) -> dict[str, Any]:
+    """The JSON object of an enrollment or login request, counted against the caller's address.
+
+    Nothing here is counted against a device: a device id is no secret (colleagues see it in every pulled
+    op), so a limit keyed by it would let anyone lock its owner out (issue 9, hole 5). A device's own
+    allowance is spent only by attempts that prove its credential (:func:`_proven`).
+    """
+    rate_limiter(request).hit(f"ip:{client_address(request)}")
     payload = await read_json(request)
     if not isinstance(payload, dict):
         raise BadRequest("invalid_request", "expected a JSON object", "请求格式错误")
@@ -40,9 +46,14 @@ async def _body(request: Request, *, limit_key: str | None = None) -> dict[str, 
         raise BadRequest(
             "invalid_request", "the body holds a value that is not plain JSON text", "请求格式错误"
         ) from None
-    if limit_key is not None and isinstance(payload.get(limit_key), str):
-        limiter.hit(f"{limit_key}:{payload[limit_key]}")
     return payload
+
+
+def _proven(request: Request) -> Callable[[str], None]:
+    """Counts a login whose credential checked out against that device (a script holding a device key,
+    or a cloned passkey, cannot log in without bound)."""
+    limiter = rate_limiter(request)
+    return lambda device_id: limiter.hit(f"device:{device_id}")
 
 
 def _via_cookie(payload: dict[str, Any]) -> bool:
@@ -111,10 +122,10 @@ async def enroll_start(request: Request) -> JSONResponse:
     code = payload.get("code")
     if not isinstance(code, str):
         raise BadRequest("invalid_request", 'expected {"code": "ABCD-EFGH"}', "请填写登记码")
-    async with store_of(request).write() as session:
-        answer = await enrollment.start_enrollment(
-            session, code=code, settings=settings_of(request), now=datetime.now(UTC)
-        )
+    answer = await enrollment.begin_enrollment(
+        store_of(request), code=code, settings=settings_of(request), now=datetime.now(UTC),
+        client=client_address(request),
+    )  # fmt: skip
     return api_response(answer)
 
 
@@ -150,7 +161,7 @@ async def enroll_device_key(request: Request) -> JSONResponse:
 
 
 async def login_start(request: Request) -> JSONResponse:
-    payload = await _body(request, limit_key="device")
+    payload = await _body(request)
     async with store_of(request).write() as session:
         answer = await login.start_login(
             session, device_id=payload.get("device"), settings=settings_of(request), now=datetime.now(UTC)
@@ -170,7 +181,7 @@ async def login_passkey(request: Request) -> JSONResponse:
     result = await login.login_with_passkey(
         store_of(request), ceremony_id=payload.get("ceremony"), credential=payload.get("credential"),
         via_cookie=_via_cookie(payload), client=client_address(request), settings=settings_of(request),
-        now=datetime.now(UTC),
+        now=datetime.now(UTC), proven=_proven(request),
     )  # fmt: skip
     return _logged_in(request, payload, result)
 
@@ -179,8 +190,8 @@ async def login_device_key(request: Request) -> JSONResponse:
     payload = await _body(request)
     result = await login.login_with_device_key(
         store_of(request), ceremony_id=payload.get("ceremony"), signature=payload.get("signature"),
-        via_cookie=_via_cookie(payload), client=client_address(request), settings=settings_of(request),
-        now=datetime.now(UTC),
+        pin_proof=payload.get("pin_proof"), via_cookie=_via_cookie(payload), client=client_address(request),
+        settings=settings_of(request), now=datetime.now(UTC), proven=_proven(request),
     )  # fmt: skip
     return _logged_in(request, payload, result)
 
@@ -197,8 +208,22 @@ async def logout(request: Request) -> Response:
     return response
 
 
+async def register_pin(request: Request) -> Response:
+    """Enrollment's last step for a device key: the PIN verifier its logins will be checked against."""
+    principal = await current_principal(request)
+    payload = await read_json(request)
+    if not isinstance(payload, dict):
+        raise BadRequest("invalid_request", 'expected {"verifier": "base64url"}', "请求格式错误")
+    async with store_of(request).write() as session:
+        await login.register_pin_verifier(
+            session, device_id=principal.device_id, member_id=principal.member_id,
+            verifier=payload.get("verifier"), client=client_address(request),
+        )  # fmt: skip
+    return Response(status_code=204)
+
+
 async def lockout(request: Request) -> Response:
-    payload = await _body(request, limit_key="device")
+    payload = await _body(request)
     async with store_of(request).write() as session:
         await login.report_lockout(
             session,
@@ -218,5 +243,6 @@ routes = [
     Route("/api/login/passkey", login_passkey, methods=["POST"]),
     Route("/api/login/device-key", login_device_key, methods=["POST"]),
     Route("/api/logout", logout, methods=["POST"]),
+    Route("/api/device/pin", register_pin, methods=["POST"]),
     Route("/api/device/lockout", lockout, methods=["POST"]),
 ]

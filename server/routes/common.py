@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from server.auth.principal import Principal, authenticate
 from server.auth.rate_limit import RateLimiter
 from server.auth.sessions import COOKIE_NAME, TOUCH_INTERVAL, touch_session
 from server.db import Store
-from server.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from server.errors import BadRequest, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 from server.settings import Settings
 
 __all__ = [
@@ -72,14 +73,16 @@ async def current_principal(request: Request) -> Principal:
             now=now,
         )
     if principal.session_last_seen + TOUCH_INTERVAL <= now:
-        async with store.write() as session:
-            await touch_session(session, principal.session_id, now)
+        await touch_session(store, principal.session_id, now)  # best effort: never waits for writers
     return principal
 
 
 async def read_json(request: Request) -> Any:
-    """The request body as JSON, refusing (before reading it all) bodies over ``max_body_bytes``."""
-    limit = settings_of(request).max_body_bytes
+    """The request body as JSON, refusing (before reading it all) bodies over ``max_body_bytes`` and
+    bodies that take longer than ``body_timeout_seconds`` to arrive (408; a slow sender must not hold a
+    connection and a task for ever)."""
+    settings = settings_of(request)
+    limit = settings.max_body_bytes
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise UnsupportedMediaType(
@@ -91,10 +94,17 @@ async def read_json(request: Request) -> Any:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(int(declared), limit)
     body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise _too_large(len(body), limit)
+    try:
+        async with asyncio.timeout(settings.body_timeout_seconds):
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > limit:
+                    raise _too_large(len(body), limit)
+    except TimeoutError:
+        raise RequestTimeout(
+            f"the request body did not arrive within {settings.body_timeout_seconds} s "
+            f"({len(body)} bytes came)"
+        ) from None
     return parse_json_body(bytes(body))
 
 

@@ -10,35 +10,46 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from server.domain.declaration import DECLARATION_PATH
 from server.routes.common import settings_of
 
-__all__ = ["app_files", "precache_manifest", "routes", "static_app"]
+__all__ = ["app_files", "is_app_file", "precache_manifest", "routes", "static_app"]
 
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".js")
 
 PLACEHOLDER = '"__PRECACHE_MANIFEST__"'
 DECLARATION_URL = "/record-types.json"
-_NOT_SERVED_SUFFIXES = {".py", ".md", ".map"}
+# What the app is made of. Anything else in the folder (the icon generator's *.py, notes *.md, Node's
+# package.json, editor droppings) is not the app and is not served: an allowlist, not a denylist, so a
+# new kind of file stays private until someone decides otherwise (issue 9, hole 8).
+APP_SUFFIXES = frozenset({".html", ".js", ".css", ".png", ".svg", ".ico", ".webp", ".webmanifest", ".woff2"})
+
+
+def is_app_file(relative: PurePosixPath) -> bool:
+    """Whether a path inside the app folder names one of the app's files (by its name alone)."""
+    return relative.suffix in APP_SUFFIXES and not any(
+        part.startswith(".") or part in ("", "..", "__pycache__") for part in relative.parts
+    )
 
 
 def app_files(pwa_dir: Path) -> list[Path]:
-    """The files that make up the app, in a stable order (sources and notes excluded)."""
+    """The files that make up the app, in a stable order (the service worker itself excepted)."""
     return sorted(
         path
         for path in pwa_dir.rglob("*")
         if path.is_file()
         and path.name != "sw.js"
-        and path.suffix not in _NOT_SERVED_SUFFIXES
-        and not any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(pwa_dir).parts)
+        and is_app_file(PurePosixPath(path.relative_to(pwa_dir).as_posix()))
     )
 
 
@@ -74,8 +85,18 @@ async def record_types(request: Request) -> Response:
     )
 
 
+class AppFiles(StaticFiles):
+    """``StaticFiles`` that answers 404 for whatever is not one of the app's files (``is_app_file``)."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        relative = PurePosixPath(path)
+        if path not in ("", ".") and not is_app_file(relative):
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+
 def static_app(pwa_dir: Path) -> StaticFiles:
-    return StaticFiles(directory=pwa_dir, html=True, check_dir=False)
+    return AppFiles(directory=pwa_dir, html=True, check_dir=False)
 
 
 routes = [

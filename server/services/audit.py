@@ -13,10 +13,13 @@ __all__ = ["KINDS", "audit"]
 KINDS = (
     "enrolled",
     "enroll_failed",
+    "enroll_code_refused",
     "login",
     "login_failed",
     "counter_regression",
     "logout",
+    "pin_registered",
+    "pin_failed",
     "pin_lockout",
     "device_revoked",
     "member_moved",

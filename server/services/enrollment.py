@@ -39,6 +39,8 @@ from server.settings import Settings
 __all__ = [
     "EnrollOptions",
     "Enrollment",
+    "InvalidCode",
+    "begin_enrollment",
     "create_enrollment_code",
     "enroll_with_device_key",
     "enroll_with_passkey",
@@ -94,13 +96,19 @@ async def create_enrollment_code(
     return code, expires_at
 
 
-def _invalid_code() -> BadRequest:
-    # Unknown, expired and used codes get the same answer so that codes cannot be probed.
-    return BadRequest(
-        "invalid_code",
-        "this enrollment code is unknown, expired or already used",
-        "登记码无效、已过期或已使用",
-    )
+class InvalidCode(BadRequest):
+    """An enrollment code that cannot be used. The client is told only that (unknown, expired and used
+    codes get the same answer, so codes cannot be probed); ``reason`` and ``member_id`` are for the audit log.
+    """
+
+    def __init__(self, reason: str, member_id: int | None = None) -> None:
+        super().__init__(
+            "invalid_code",
+            "this enrollment code is unknown, expired or already used",
+            "登记码无效、已过期或已使用",
+        )
+        self.reason = reason
+        self.member_id = member_id
 
 
 async def _usable_code(
@@ -113,12 +121,36 @@ async def _usable_code(
         row = await session.scalar(
             select(EnrollmentCode).where(EnrollmentCode.code_hash == hash_secret(normalize_code(code)))
         )
-    if row is None or row.used_at is not None or row.expires_at <= now:
-        raise _invalid_code()
+    if row is None:
+        raise InvalidCode("unknown")
+    if row.used_at is not None:
+        raise InvalidCode("used", row.member_id)
+    if row.expires_at <= now:
+        raise InvalidCode("expired", row.member_id)
     member = await session.get(Member, row.member_id)
     if member is None or not member.active:
-        raise _invalid_code()
+        raise InvalidCode("member inactive", row.member_id)
     return row
+
+
+async def begin_enrollment(
+    store: Store, *, code: str, settings: Settings, now: datetime, client: str | None
+) -> dict[str, Any]:
+    """Step 1 as the API runs it: :func:`start_enrollment`, and every refused code audited (in a
+    transaction of its own, since the refusal rolls the first back), so a coordinator can see guessing."""
+    try:
+        async with store.write() as session:
+            return await start_enrollment(session, code=code, settings=settings, now=now)
+    except InvalidCode as refused:
+        async with store.write() as session:
+            await audit(
+                session,
+                "enroll_code_refused",
+                member_id=refused.member_id,
+                client=client,
+                reason=refused.reason,
+            )
+        raise
 
 
 async def start_enrollment(

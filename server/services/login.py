@@ -2,10 +2,17 @@
 
 Same shape as enrollment: start a ceremony; take it (deletion committed); check the answer; then, in a fresh
 transaction, open a new session, which ends the device's earlier ones (rotation).
+
+A device-key login also proves the PIN (issue 9, hole 6): next to the signature comes ``pin_proof``, an
+HMAC over the challenge keyed by the PIN verifier the app registered after enrollment (PBKDF2 of the PIN;
+the PIN itself never leaves the phone). The signature is checked first: a bad one says nothing about the
+PIN and is not counted against the device, so a colleague who knows its id cannot lock it. Wrong proofs
+are counted on the device; the fifth in a row locks it, as five wrong PINs in the app do.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,17 +24,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth import credentials
 from server.auth.ceremonies import claim_ceremony, start_ceremony
 from server.auth.credentials import CounterRegression, CredentialError
-from server.auth.secrets import b64url_encode, hash_secret
+from server.auth.secrets import b64url_decode, b64url_encode, hash_secret
 from server.auth.sessions import end_sessions, open_session
 from server.db import Store
-from server.errors import BadRequest, Unauthenticated
+from server.errors import BadRequest, Conflict, Unauthenticated
 from server.models import AuthMethod, Device, Member
 from server.services.audit import audit
 from server.services.enrollment import relying_party
 from server.services.members import scope_summaries
 from server.settings import Settings
 
-__all__ = ["Login", "login_with_device_key", "login_with_passkey", "logout", "report_lockout", "start_login"]
+__all__ = [
+    "MAX_WRONG_PINS",
+    "Login",
+    "login_with_device_key",
+    "login_with_passkey",
+    "logout",
+    "pin_proof_message",
+    "register_pin_verifier",
+    "report_lockout",
+    "start_login",
+]
+
+MAX_WRONG_PINS = 5
+PIN_VERIFIER_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -68,11 +88,17 @@ async def start_login(
 
 
 Prove = Callable[[Device, bytes], Awaitable[int | None]]  # returns the new passkey counter, if any
+Proven = Callable[[str], None]  # told the device id once its credential checked out; may raise RateLimited
+PinCheck = Callable[[Device, bytes], Awaitable[None]]
+
+
+def _not_counted(device_id: str) -> None:
+    return None
 
 
 async def login_with_passkey(
     store: Store, *, ceremony_id: object, credential: object, via_cookie: bool, client: str | None,
-    settings: Settings, now: datetime,
+    settings: Settings, now: datetime, proven: Proven = _not_counted,
 ) -> Login:  # fmt: skip
     async def prove(device: Device, challenge: bytes) -> int | None:
         if device.method != AuthMethod.PASSKEY or device.credential_id is None:
@@ -83,13 +109,14 @@ async def login_with_passkey(
         )  # fmt: skip
 
     return await _login(
-        store, ceremony_id, prove, via_cookie=via_cookie, client=client, settings=settings, now=now
-    )
+        store, ceremony_id, prove, None, proven=proven, via_cookie=via_cookie, client=client,
+        settings=settings, now=now,
+    )  # fmt: skip
 
 
 async def login_with_device_key(
-    store: Store, *, ceremony_id: object, signature: object, via_cookie: bool, client: str | None,
-    settings: Settings, now: datetime,
+    store: Store, *, ceremony_id: object, signature: object, pin_proof: object, via_cookie: bool,
+    client: str | None, settings: Settings, now: datetime, proven: Proven = _not_counted,
 ) -> Login:  # fmt: skip
     async def prove(device: Device, challenge: bytes) -> int | None:
         if device.method != AuthMethod.DEVICE_KEY:
@@ -98,14 +125,20 @@ async def login_with_device_key(
         credentials.verify_device_key(public_key=device.public_key, message=message, signature=signature)
         return None
 
+    async def check_pin(device: Device, challenge: bytes) -> None:
+        await _check_pin_proof(
+            store, device, challenge, pin_proof, origin=settings.origin, client=client, now=now
+        )
+
     return await _login(
-        store, ceremony_id, prove, via_cookie=via_cookie, client=client, settings=settings, now=now
-    )
+        store, ceremony_id, prove, check_pin, proven=proven, via_cookie=via_cookie, client=client,
+        settings=settings, now=now,
+    )  # fmt: skip
 
 
 async def _login(
-    store: Store, ceremony_id: object, prove: Prove, *, via_cookie: bool, client: str | None,
-    settings: Settings, now: datetime,
+    store: Store, ceremony_id: object, prove: Prove, check_pin: PinCheck | None, *, proven: Proven,
+    via_cookie: bool, client: str | None, settings: Settings, now: datetime,
 ) -> Login:  # fmt: skip
     ceremony, challenge = await claim_ceremony(store, ceremony_id, kind="login", now=now)
     async with store.read() as session:
@@ -120,10 +153,16 @@ async def _login(
                 member_id=device.member_id, device_id=device.id, client=client, reason=str(error),
             )  # fmt: skip
         raise BadRequest("invalid_credential", str(error), "凭据校验失败") from None
+    # Only now is this the device itself (or a script holding its key): only now may it use up the
+    # device's own allowance. Failed guesses count against the caller's address alone (issue 9, hole 5).
+    proven(device.id)
+    if check_pin is not None:
+        await check_pin(device, challenge)
     async with store.write() as session:
         device, member = await _usable_device(session, device.id)
         if new_count is not None:
             device.sign_count = new_count
+        device.failed_pins = 0
         token, live = await open_session(session, device, via_cookie=via_cookie, settings=settings, now=now)
         await audit(
             session,
@@ -135,6 +174,118 @@ async def _login(
         )
         grids = await scope_summaries(session, member)
         return Login(token, live.csrf_token, device, member, grids)
+
+
+def pin_proof_message(origin: str, challenge: bytes) -> bytes:
+    """What the PIN proof is an HMAC of: like the signed message, with its own purpose."""
+    return credentials.device_key_message("lianhu-login-pin", origin, challenge)
+
+
+def _pin_proof_matches(verifier: str, proof: object, *, origin: str, challenge: bytes) -> bool:
+    if not isinstance(proof, str):
+        return False
+    try:
+        provided = b64url_decode(proof)
+    except ValueError:
+        return False
+    expected = hmac.new(b64url_decode(verifier), pin_proof_message(origin, challenge), hashlib.sha256)
+    return hmac.compare_digest(expected.digest(), provided)
+
+
+async def _check_pin_proof(
+    store: Store, device: Device, challenge: bytes, proof: object, *, origin: str, client: str | None,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Pass if ``proof`` shows the PIN; otherwise count it on the device and raise (locking at 5)."""
+    if device.pin_verifier is None:
+        async with store.write() as session:
+            await audit(
+                session, "login_failed", member_id=device.member_id, device_id=device.id, client=client,
+                reason="no PIN verifier registered",
+            )  # fmt: skip
+        raise Unauthenticated(
+            "this device never registered a PIN verifier, so its key alone cannot log in; enroll it again"
+        )
+    if proof is None:  # not a guess: a client that does not know about PINs (not counted)
+        raise BadRequest(
+            "pin_required",
+            "a device-key login needs pin_proof, made from the member's PIN (docs/sync-protocol.md §2.2)",
+            "登录需要验证 PIN 码",
+        )
+    if _pin_proof_matches(device.pin_verifier, proof, origin=origin, challenge=challenge):
+        return
+    async with store.write() as session:
+        current = await session.get(Device, device.id)
+        assert current is not None
+        usable = current.usable
+        if usable:
+            current.failed_pins += 1
+            failed = current.failed_pins
+            if failed >= MAX_WRONG_PINS:
+                current.locked_at = now
+                await end_sessions(session, device_id=current.id, reason="pin_lockout", now=now)
+                await audit(
+                    session, "pin_lockout", member_id=current.member_id, device_id=current.id,
+                    client=client, by="server", failed=failed,
+                )  # fmt: skip
+            else:
+                await audit(
+                    session, "pin_failed", member_id=current.member_id, device_id=current.id,
+                    client=client, failed=failed,
+                )  # fmt: skip
+    if not usable:
+        raise Unauthenticated("this device cannot log in (unknown, revoked or locked); enroll it again")
+    if failed >= MAX_WRONG_PINS:
+        raise Unauthenticated(
+            f"{failed} wrong PINs in a row: this device is now locked; enroll it again with a new code",
+            code="pin_locked",
+            message_zh="PIN 码错误次数过多，本设备已锁定，请联系社区重新登记",
+        )
+    left = MAX_WRONG_PINS - failed
+    raise BadRequest(
+        "wrong_pin",
+        f"the PIN is wrong; {left} more wrong PIN(s) will lock this device",
+        f"PIN 码错误，还可以再试 {left} 次",
+        extra={"attempts_left": left},
+    )
+
+
+async def register_pin_verifier(
+    session: AsyncSession, *, device_id: str, member_id: int, verifier: object, client: str | None
+) -> None:
+    """Store the PIN verifier of a device-key device, once (enrollment's last step, §1).
+
+    Once set it cannot be replaced through the API: a script that got hold of a session must not be able
+    to swap in a PIN it knows. Sending the same verifier again is harmless (a retry after a lost answer).
+    """
+    device = await session.get(Device, device_id)
+    assert device is not None
+    if device.method != AuthMethod.DEVICE_KEY:
+        raise BadRequest(
+            "invalid_request",
+            "a passkey checks the member itself (user verification): only device keys register a PIN",
+            "通行密钥设备无需登记 PIN 码",
+        )
+    try:
+        raw = b64url_decode(verifier) if isinstance(verifier, str) else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != PIN_VERIFIER_BYTES:
+        raise BadRequest(
+            "invalid_request",
+            f"verifier must be base64url of {PIN_VERIFIER_BYTES} bytes (PBKDF2-SHA-256 of the PIN)",
+            "请求格式错误",
+        )
+    if device.pin_verifier is not None:
+        if hmac.compare_digest(b64url_decode(device.pin_verifier), raw):
+            return
+        raise Conflict(
+            "pin_already_set",
+            "this device has registered its PIN verifier already; to change the PIN, enroll again",
+            "本设备已登记 PIN 码；如需更换，请重新登记",
+        )
+    device.pin_verifier = b64url_encode(raw)
+    await audit(session, "pin_registered", member_id=member_id, device_id=device.id, client=client)
 
 
 async def logout(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from server.services.enrollment import (
     enroll_with_device_key,
     start_enrollment,
 )
+from server.services.login import register_pin_verifier
 from server.services.members import add_member
 from server.settings import Settings
 from sync import HybridClock, uuid7
@@ -35,6 +38,7 @@ class Phone:
     token: str
     key: DeviceKey
     lockout_key: str
+    pin_verifier: bytes = b""  # what the app registered after enrollment (PBKDF2 of its PIN)
     clock: HybridClock = field(init=False)
 
     def __post_init__(self) -> None:
@@ -43,6 +47,13 @@ class Phone:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+    def login_answer(self, origin: str, challenge: str, *, pin: str | None = None) -> dict[str, str]:
+        """What the app sends to /api/login/device-key: the signature and the PIN proof (with another
+        PIN than the one registered when ``pin`` is given)."""
+        verifier = self.pin_verifier if pin is None else pin_verifier(pin)
+        return {"signature": self.key.sign("lianhu-login", origin, challenge),
+                "pin_proof": pin_proof(verifier, origin, challenge)}  # fmt: skip
 
     def op(self, *, household: str, record: str | None = None, **overrides: Any) -> dict[str, Any]:
         """A ``set`` op creating (or, with ``record``, editing) a visit; override any key."""
@@ -91,6 +102,28 @@ class DeviceKey:
         return b64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
+PIN = "258036"
+PIN_SALT = b"lianhu-test-salt"
+
+
+def pin_verifier(pin: str = PIN, salt: bytes = PIN_SALT) -> bytes:
+    """The app's PIN verifier (docs/sync-protocol.md §1), with few iterations: the server never sees them."""
+    return hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, 1000, 32)
+
+
+def pin_proof(verifier: bytes, origin: str, challenge: str) -> str:
+    """HMAC-SHA-256 of "lianhu-login-pin\n" + origin + "\n" + challenge under the verifier."""
+    message = f"lianhu-login-pin\n{origin}\n{challenge}".encode()
+    return b64url_encode(hmac.new(verifier, message, hashlib.sha256).digest())
+
+
+async def register_pin(store: Store, member_id: int, device_id: str, verifier: bytes) -> None:
+    async with store.write() as session:
+        await register_pin_verifier(
+            session, device_id=device_id, member_id=member_id, verifier=b64url_encode(verifier), client=None
+        )
+
+
 async def new_code(store: Store, member_id: int) -> str:
     async with store.write() as session:
         code, _ = await create_enrollment_code(
@@ -121,12 +154,14 @@ async def enroll_phone(
     enrollment = await enroll_with_key(
         store, settings, await new_code(store, member.id), key, label=f"{name}的手机"
     )
+    await register_pin(store, member.id, enrollment.device.id, pin_verifier())
     return Phone(
         member_id=member.id,
         device_id=enrollment.device.id,
         token=enrollment.token,
         key=key,
         lockout_key=enrollment.lockout_key,
+        pin_verifier=pin_verifier(),
     )
 
 

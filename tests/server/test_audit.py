@@ -4,7 +4,7 @@ import json
 
 import httpx
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from server.db import Store
@@ -19,6 +19,22 @@ async def test_the_audit_log_refuses_changes(store: Store, world: World, stateme
     with pytest.raises(DBAPIError, match="append-only"):
         async with store.write() as session:
             await session.execute(query)
+
+    async with store.read() as session:
+        assert (await session.scalars(select(AuditEvent.kind))).all().count("enrolled") == 4
+
+
+async def test_the_audit_log_cannot_be_emptied_at_once(store: Store, world: World) -> None:
+    # PostgreSQL's TRUNCATE fires no row triggers, and TRUNCATE members CASCADE would take the log along.
+    # SQLite has neither TRUNCATE nor cascades; its way to empty a table is DELETE without WHERE.
+    statements = (
+        ["DELETE FROM audit_log"] if store.is_sqlite else ["TRUNCATE audit_log", "TRUNCATE members CASCADE"]
+    )
+
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with store.write() as session:
+                await session.execute(text(statement))
 
     async with store.read() as session:
         assert (await session.scalars(select(AuditEvent.kind))).all().count("enrolled") == 4

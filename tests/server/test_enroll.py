@@ -134,6 +134,30 @@ async def test_an_expired_code_is_refused_like_an_unknown_one(
     assert expired.json() == unknown.json()
 
 
+async def test_refused_codes_are_audited_with_why_but_not_the_code(
+    client: httpx.AsyncClient, store: Store, world: World
+) -> None:
+    member_id = await a_member(store, world)
+    used = await new_code(store, member_id)
+    assert (await enroll_device_key(client, used, DeviceKey()))[0].status_code == 201
+
+    answers = [await client.post("/api/enroll/start", json={"code": c}) for c in ("ABCD-EFGH", used)]
+
+    assert {a.json()["error"]["code"] for a in answers} == {"invalid_code"}
+    assert answers[0].json() == answers[1].json()  # the caller learns nothing from the difference
+    async with store.read() as session:
+        events = (
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.kind == "enroll_code_refused").order_by(AuditEvent.id)
+            )
+        ).all()
+    assert [(e.member_id, e.detail["reason"], e.client) for e in events] == [
+        (None, "unknown", "127.0.0.1"),
+        (member_id, "used", "127.0.0.1"),
+    ]
+    assert not any("ABCD" in str(e.detail) or used in str(e.detail) for e in events)
+
+
 @pytest.mark.parametrize(
     ("content", "content_type", "status", "code"),
     [

@@ -18,6 +18,9 @@ def make_pwa(root: Path) -> Path:
     (root / "manifest.webmanifest").write_text('{"name": "联户"}', encoding="utf-8")
     (root / "icons").mkdir()
     (root / "icons" / "make_icons.py").write_text("# a source file, not part of the app\n")
+    (root / "README.md").write_text("# notes, not part of the app\n")
+    (root / "js" / "package.json").write_text('{"type": "module"}\n')
+    (root / ".env").write_text("SECRET=1\n")
     (root / "sw.js").write_text('const MANIFEST = "__PRECACHE_MANIFEST__";\n')
     return root
 
@@ -79,3 +82,22 @@ def test_the_real_app_shell_has_no_inline_script() -> None:
     html = (PROJECT_ROOT / "pwa" / "index.html").read_text(encoding="utf-8")
     scripts = html.split("<script")[1:]
     assert scripts and all(" src=" in tag.split(">")[0] for tag in scripts)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/icons/make_icons.py", "/README.md", "/js/package.json", "/.env", "/js/", "/icons", "/js/../README.md"],
+    ids=["python-source", "notes", "node-package", "dotfile", "folder", "folder-no-slash", "dot-dot"],
+)
+async def test_only_the_apps_own_files_are_served(pwa_client: httpx.AsyncClient, path: str) -> None:
+    response = await pwa_client.get(path)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_what_is_not_served_is_not_precached_either(tmp_path: Path) -> None:
+    urls = precache_manifest(make_pwa(tmp_path / "pwa"))["urls"]
+
+    assert isinstance(urls, list)
+    assert not [url for url in urls if url.endswith((".py", ".md", ".json")) and url != "/record-types.json"]

@@ -39,10 +39,9 @@ def mediation(phone: Phone, household: str, mediators: list[int], **overrides: A
 
 async def relogin(client: httpx.AsyncClient, phone: Phone) -> None:
     start = (await client.post("/api/login/start", json={"device": phone.device_id})).json()
-    signature = phone.key.sign("lianhu-login", ORIGIN, start["device_key"]["challenge"])
+    proof = phone.login_answer(ORIGIN, start["device_key"]["challenge"])
     answer = await client.post(
-        "/api/login/device-key",
-        json={"ceremony": start["ceremony"], "signature": signature, "session": "token"},
+        "/api/login/device-key", json={"ceremony": start["ceremony"], **proof, "session": "token"}
     )
     assert answer.status_code == 200, answer.text
     phone.token = answer.json()["token"]

@@ -24,6 +24,16 @@ import { tabBar } from './ui/tab-bar.js';
 import { showToast } from './ui/toast.js';
 import { visitForm } from './ui/visit-form.js';
 import { visitList } from './ui/visit-list.js';
+// records: curtain checks, requests, mediation (issue 6)
+import { curtainCheckScreen } from './ui/curtain-check.js';
+import { curtainRoundScreen } from './ui/curtain-round.js';
+import { mediationForm } from './ui/mediation-form.js';
+import { mediationView } from './ui/mediation-view.js';
+import { requestForm } from './ui/request-form.js';
+import { requestView } from './ui/request-view.js';
+
+/** Record forms: full screen, no tab bar (as the visit form). */
+const FORM_ROUTES = new Set(['request-new', 'mediation-new', 'mediation-edit']);
 
 const SYNC_EVERY_MS = 60_000;
 /** A shared tablet locks its member after this long without a touch: the next person must not read on. */
@@ -199,14 +209,20 @@ async function render() {
   if (state.enrolling) screen = await startScreens.pinSetup(state.enrolling);
   else if (route.name === 'enroll') screen = await startScreens.enroll(route.enrollCode ?? '');
   else if (!state.data) screen = await startScreens.start(route);
-  else if (route.name === 'visits') screen = await visitList(ctx);
+  else if (route.name === 'visits') screen = await visitList(ctx, route);
+  else if (route.name === 'curtain') screen = await curtainRoundScreen(ctx);
+  else if (route.name === 'curtain-check') screen = await curtainCheckScreen(ctx, route);
+  else if (route.name === 'request-new') screen = await requestForm(ctx, route);
+  else if (route.name === 'request') screen = await requestView(ctx, route);
+  else if (route.name === 'mediation-new' || route.name === 'mediation-edit') screen = await mediationForm(ctx, route);
+  else if (route.name === 'mediation') screen = await mediationView(ctx, route);
   else if (route.name === 'visit-new' || route.name === 'visit-edit') screen = await visitForm(ctx, route);
   else if (route.name === 'me') screen = await meScreen(ctx);
   else screen = await householdList(ctx);
   if (count !== renderCount) return; // the member navigated on while this screen was loading
   current = screen;
   view.replaceChildren(screen.el);
-  const showTabs = Boolean(state.data) && !state.enrolling && MEMBER_ROUTES.has(route.name) && !route.name.startsWith('visit-');
+  const showTabs = Boolean(state.data) && !state.enrolling && MEMBER_ROUTES.has(route.name) && !route.name.startsWith('visit-') && !FORM_ROUTES.has(route.name);
   tabs.hidden = !showTabs;
   tabs.replaceChildren(...(showTabs ? [tabBar(route.name)] : []));
   document.title = t('app.name');

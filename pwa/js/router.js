@@ -2,7 +2,8 @@
 
 /**
  * @param {string} hash
- * @returns {{name: string, id?: string, household?: string, enrollCode?: string}}
+ * @returns {{name: string, id?: string, household?: string, enrollCode?: string, filter?: string, date?: string,
+ *            visit?: string}}
  */
 export function parseRoute(hash) {
   const enroll = /^#enroll=(.*)$/.exec(hash);
@@ -12,7 +13,17 @@ export function parseRoute(hash) {
   const [section, id] = path.split('/');
   if (section === 'visits' && id === 'new') return { name: 'visit-new', household: params.get('household') ?? undefined };
   if (section === 'visits' && id) return { name: 'visit-edit', id: decodeURIComponent(id) };
-  if (section === 'visits') return { name: 'visits' };
+  // records: curtain checks, requests, mediation (issue 6); query values only when present
+  const withParams = (/** @type {any} */ route, /** @type {string[]} */ keys) =>
+    Object.assign(route, Object.fromEntries(keys.filter((key) => params.has(key)).map((key) => [key === 'type' ? 'filter' : key, params.get(key)])));
+  if (section === 'visits') return withParams({ name: 'visits' }, ['type']);
+  if (section === 'curtain' && id) return withParams({ name: 'curtain-check', household: decodeURIComponent(id) }, ['date']);
+  if (section === 'curtain') return { name: 'curtain' };
+  if (section === 'requests' && id === 'new') return withParams({ name: 'request-new' }, ['household', 'visit']);
+  if (section === 'requests' && id) return { name: 'request', id: decodeURIComponent(id) };
+  if (section === 'mediation' && id === 'new') return withParams({ name: 'mediation-new' }, ['household']);
+  if (section === 'mediation' && id && path.split('/')[2] === 'edit') return { name: 'mediation-edit', id: decodeURIComponent(id) };
+  if (section === 'mediation' && id) return { name: 'mediation', id: decodeURIComponent(id) };
   if (section === 'me') return { name: 'me' };
   if (section === 'enroll') return { name: 'enroll', enrollCode: '' };
   if (section === 'members') return { name: 'members' };
@@ -21,4 +32,5 @@ export function parseRoute(hash) {
 }
 
 /** Screens that need an unlocked member. */
-export const MEMBER_ROUTES = new Set(['households', 'visits', 'visit-new', 'visit-edit', 'me']);
+export const MEMBER_ROUTES = new Set(['households', 'visits', 'visit-new', 'visit-edit', 'me',
+  'curtain', 'curtain-check', 'request-new', 'request', 'mediation-new', 'mediation-edit', 'mediation']);

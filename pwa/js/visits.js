@@ -1,7 +1,8 @@
 /**
  * Home visits 走访 as the screens see them: pure functions from merged record states (docs §3.3) and
  * outbox entries to plain view objects, and from a filled-in form back to the fields of a `set` op
- * (docs §3.4). No I/O here, so Node tests cover all of it.
+ * (docs §3.4; records.js checks them against the declaration and sends only what changed). No I/O here,
+ * so Node tests cover all of it.
  */
 
 /** 四到户: the four things a visit can bring to the door, in the order the form lists them. */
@@ -18,6 +19,8 @@ export const REQUEST_MAX = 2000;
  * @property {string[]} items
  * @property {string | null} notes
  * @property {string | null} request
+ * @property {boolean} notHome          未遇: nobody was home
+ * @property {number[]} coVisitors      同行人员: member ids
  * @property {number | null} author      who created it
  * @property {number | null} editor      who wrote the newest value still shown (the last edit that won)
  * @property {string} createdClock
@@ -40,6 +43,7 @@ export function visitView(state) {
     }
   }
   const items = value('items');
+  const coVisitors = value('co_visitors');
   return {
     id: state.id,
     household: state.household,
@@ -47,6 +51,8 @@ export function visitView(state) {
     items: Array.isArray(items) ? items : [],
     notes: value('notes'),
     request: value('request'),
+    notHome: value('not_home') === true,
+    coVisitors: Array.isArray(coVisitors) ? coVisitors : [],
     author: first?.author ?? null,
     editor: latest?.author ?? null,
     createdClock: first?.clock ?? '',
@@ -111,20 +117,27 @@ export function outboxByRecord(outbox) {
  * @property {string[]} items
  * @property {string} notes
  * @property {string} request
+ * @property {boolean} [notHome]
+ * @property {number[]} [coVisitors]
  */
 
 /**
- * The form as op field values: trimmed text, empty text as null, items in the form's order.
+ * The form as op field values: trimmed text, empty text as null, items in the form's order. 未遇 and
+ * co-visitors are sent only when given, so a visit made as before is the same op as before.
  * @param {VisitForm} form
  */
 export function formFields(form) {
   const text = (/** @type {string} */ s) => (s.trim() === '' ? null : s.trim());
-  return {
+  /** @type {Record<string, any>} */
+  const fields = {
     date: form.date,
     items: VISIT_ITEMS.filter((item) => form.items.includes(item)),
     notes: text(form.notes),
     request: text(form.request),
   };
+  if (form.notHome) fields.not_home = true;
+  if (form.coVisitors?.length) fields.co_visitors = [...form.coVisitors].sort((a, b) => a - b);
+  return fields;
 }
 
 /**
@@ -142,23 +155,12 @@ export function validateForm(form) {
 }
 
 /**
- * Only the fields an edit changed, so a concurrent edit of another field on another phone survives the
- * merge (each field is its own last-writer-wins register).
- * @param {VisitView} before
+ * The form as the fields of an edit: every field, 未遇 unticked as null and no co-visitors as [], so
+ * records.js `changedValues` can tell what changed (a field never written and still blank is no change).
  * @param {VisitForm} form
- * @returns {Record<string, any>}
  */
-export function changedFields(before, form) {
-  const after = formFields(form);
-  /** @type {Record<string, any>} */
-  const changes = {};
-  if (after.date !== before.date) changes.date = after.date;
-  const sameItems =
-    after.items.length === before.items.length && after.items.every((item) => before.items.includes(item));
-  if (!sameItems) changes.items = after.items;
-  if (after.notes !== before.notes) changes.notes = after.notes;
-  if (after.request !== before.request) changes.request = after.request;
-  return changes;
+export function editFields(form) {
+  return { ...formFields(form), not_home: form.notHome ? true : null, co_visitors: [...(form.coVisitors ?? [])].sort((a, b) => a - b) };
 }
 
 /**

@@ -9,7 +9,7 @@ import zhCN from '../../pwa/js/i18n/zh-CN.js';
 import { parseRoute } from '../../pwa/js/router.js';
 import { applyOp } from '../../pwa/js/sync/merge.js';
 import {
-  changedFields,
+  editFields,
   formFields,
   lastVisitDates,
   searchHouseholds,
@@ -39,7 +39,7 @@ test('visitView reads the winning values and the creating author from a merged s
   const view = visitView(state);
   assert.deepEqual(
     { ...view, createdClock: undefined },
-    { id: RECORD, household: 'hh-1', date: '2026-11-20', items: ['policy'], notes: '同事改过', request: null, author: 7, editor: 9, createdClock: undefined, deleted: false },
+    { id: RECORD, household: 'hh-1', date: '2026-11-20', items: ['policy'], notes: '同事改过', request: null, notHome: false, coVisitors: [], author: 7, editor: 9, createdClock: undefined, deleted: false },
   );
   assert.equal(view.createdClock, '001763712000000-00000');
 });
@@ -48,12 +48,14 @@ test('formFields trims text, turns empty text into null and keeps the four items
   assert.deepEqual(formFields(form()), { date: '2026-11-21', items: ['policy', 'safety'], notes: '老人身体尚好', request: null });
 });
 
-test('changedFields keeps only what the edit changed', () => {
-  const before = { id: RECORD, household: 'hh-1', date: '2026-11-21', items: ['policy', 'safety'], notes: '老人身体尚好', request: null, author: 7, editor: 7, createdClock: '', deleted: false };
-  assert.deepEqual(changedFields(before, form()), {});
-  assert.deepEqual(changedFields(before, form({ notes: '新说明' })), { notes: '新说明' });
-  assert.deepEqual(changedFields(before, form({ items: ['care'], request: '修水管' })), { items: ['care'], request: '修水管' });
-  assert.deepEqual(changedFields(before, form({ notes: '' })), { notes: null });
+test('未遇 and co-visitors go into a new visit only when given; an edit names them so they can be cleared', () => {
+  assert.deepEqual(formFields(form({ notHome: true, coVisitors: [12, 9] })), {
+    date: '2026-11-21', items: ['policy', 'safety'], notes: '老人身体尚好', request: null, not_home: true, co_visitors: [9, 12],
+  });
+  assert.deepEqual(editFields(form()), {
+    date: '2026-11-21', items: ['policy', 'safety'], notes: '老人身体尚好', request: null, not_home: null, co_visitors: [],
+  });
+  // What an edit sends is then decided by records.js changedValues (tests/js/pwa-records.test.mjs).
 });
 
 test('validateForm names what is missing or too long', () => {

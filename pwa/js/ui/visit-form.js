@@ -1,11 +1,15 @@
 /**
- * Record a home visit 记录走访, or edit one. Saving never needs the network: the op goes to the outbox
- * and the record changes on this phone at once (outbox.js). An edit sends only the fields it changed.
+ * Record a home visit 记录走访, or edit one: household, date, 未遇 (nobody home), the four items, notes,
+ * co-visitors, a request summary, and ＋ 记录诉求, which saves the visit and opens a request linked to it.
+ * Saving never needs the network: records.js checks the fields against the declaration, the op goes to
+ * the outbox and the record changes on this phone at once. An edit sends only the fields it changed.
  */
 
 import { rejectionReason, t } from '../i18n/index.js';
-import { createVisit, editVisit } from '../outbox.js';
-import { changedFields, formFields, localDate, sortHouseholds, syncStatus, validateForm, VISIT_ITEMS, visitView } from '../visits.js';
+import { recordContext } from '../record-context.js';
+import { RecordCheckError, saveRecord } from '../records.js';
+import { editFields, formFields, localDate, sortHouseholds, syncStatus, validateForm, VISIT_ITEMS, visitView } from '../visits.js';
+import { colleaguePicker } from './colleague-picker.js';
 import { h } from './dom.js';
 import { showToast } from './toast.js';
 
@@ -20,7 +24,8 @@ function savedMessage() {
  */
 export async function visitForm(ctx, { id, household: preselected }) {
   const { db } = ctx;
-  const [households, state, outbox] = await Promise.all([
+  const [rc, households, state, outbox] = await Promise.all([
+    recordContext(ctx),
     db.listHouseholds(),
     id ? db.getRecord(id) : Promise.resolve(null),
     id ? db.listOutbox() : Promise.resolve([]),
@@ -60,6 +65,21 @@ export async function visitForm(ctx, { id, household: preselected }) {
       h('span', null, t(`items.${item}`)),
     ),
   );
+  const notHome = h(
+    'label',
+    { class: 'check not-home-check' },
+    h('input', { type: 'checkbox', testid: 'visit-not-home', checked: before?.notHome ?? false }),
+    h('span', null, rc.label('visit', 'not_home')),
+  );
+  const coVisitors = colleaguePicker({
+    legend: rc.label('visit', 'co_visitors'),
+    colleagues: rc.colleagues,
+    selected: before?.coVisitors ?? [],
+    exclude: rc.member ? [rc.member.id] : [],
+    testid: 'visit-co-visitors',
+    nameOf: rc.nameOf,
+    folded: true,
+  });
   const notes = h('textarea', {
     id: 'visit-notes',
     testid: 'visit-notes',
@@ -89,12 +109,16 @@ export async function visitForm(ctx, { id, household: preselected }) {
         .map((box) => box.value),
       notes: /** @type {HTMLTextAreaElement} */ (notes).value,
       request: /** @type {HTMLTextAreaElement} */ (request).value,
+      notHome: /** @type {HTMLInputElement} */ (notHome.querySelector('input')).checked,
+      coVisitors: coVisitors.read(),
     };
   }
 
-  /** @param {SubmitEvent} event */
-  async function onSubmit(event) {
-    event.preventDefault();
+  /**
+   * Saves the visit, then goes on to the records list, or with `thenRequest` to a new request linked to it.
+   * @param {boolean} thenRequest
+   */
+  async function submit(thenRequest) {
     const form = readForm();
     const problems = validateForm(form);
     errors.hidden = problems.length === 0;
@@ -102,24 +126,30 @@ export async function visitForm(ctx, { id, household: preselected }) {
     if (problems.length > 0) return;
     save.setAttribute('disabled', '');
     try {
-      if (before) {
-        const changes = changedFields(before, form);
-        const made = await editVisit(before, changes, { db });
-        showToast(made ? savedMessage() : t('visit.noChanges'));
-      } else {
-        // A new visit is one `set` op with every field (docs §3.4).
-        await createVisit({ household: form.household, ...formFields(form) }, { db });
-        showToast(savedMessage());
-      }
+      // A new visit is one `set` op with every field it has (docs §3.4); an edit, only what changed.
+      const fields = before ? editFields(form) : formFields(form);
+      const target = { type: 'visit', household: form.household, ...(before ? { id: before.id } : {}) };
+      const { id: saved, made } = await saveRecord(rc.declaration, target, fields, { db });
+      showToast(made ? savedMessage() : t('visit.noChanges'));
       ctx.changed();
       ctx.requestSync();
-      ctx.navigate('#/visits');
+      const link = `#/requests/new?household=${encodeURIComponent(form.household)}&visit=${saved}`;
+      ctx.navigate(thenRequest ? link : '#/visits');
     } catch (error) {
-      console.error('lianhu: save failed', error);
-      errors.textContent = t('error.unknown', { message: String(/** @type {any} */ (error)?.message ?? error) });
+      if (!(error instanceof RecordCheckError)) console.error('lianhu: save failed', error);
+      errors.textContent =
+        error instanceof RecordCheckError
+          ? error.message
+          : t('error.unknown', { message: String(/** @type {any} */ (error)?.message ?? error) });
       errors.hidden = false;
       save.removeAttribute('disabled');
     }
+  }
+
+  /** @param {SubmitEvent} event */
+  function onSubmit(event) {
+    event.preventDefault();
+    submit(false);
   }
 
   const el = h(
@@ -136,11 +166,19 @@ export async function visitForm(ctx, { id, household: preselected }) {
       householdField,
       h('label', { for: 'visit-date' }, t('visit.date')),
       date,
+      notHome,
       h('fieldset', { class: 'items' }, h('legend', null, t('visit.items')), items),
       h('label', { for: 'visit-notes' }, t('visit.notes')),
       notes,
-      h('label', { for: 'visit-request' }, t('visit.request')),
+      coVisitors.el,
+      h('label', { for: 'visit-request' }, rc.label('visit', 'request')),
       request,
+      h(
+        'button',
+        { type: 'button', class: 'secondary big add-request', testid: 'visit-add-request', onclick: () => submit(true) },
+        t('visits.addRequest'),
+      ),
+      h('p', { class: 'muted hint' }, t('visits.addRequestHint')),
       errors,
       h(
         'div',

@@ -5,6 +5,8 @@
     lianhu db upgrade                      create or migrate the database
     lianhu demo load [--if-empty]          load the demo street, grids, households and members
     lianhu grid list                       grids with their community and household count
+    lianhu area list                       the whole area tree: streets, communities, grids
+    lianhu member list [--area ID] [--role R] [--all]   members with their role and areas
     lianhu member add --name N --area ID   create a member assigned to areas (grids, or a community…)
     lianhu member move --member ID --area ID   reassign a member (ends their sessions)
     lianhu member deactivate --member ID   deactivate a member (ends their sessions)
@@ -35,7 +37,8 @@ from server.models import AuditEvent, Device, Member, Role
 from server.services import demo
 from server.services.audit import audit
 from server.services.enrollment import create_enrollment_code
-from server.services.members import UnknownAreaError, add_member, deactivate_member, list_grids, move_member
+from server.services.members import add_member, deactivate_member, list_grids, move_member
+from server.services.roster import areas_under, in_tree_order, list_areas, list_members
 from server.settings import Settings
 
 __all__ = ["main"]
@@ -90,15 +93,51 @@ async def _grid_list(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_store(settings, work)
 
 
+async def _area_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        async with store.read() as session:
+            areas = await list_areas(session)
+        depth = {"street": 0, "community": 1, "grid": 2}
+        text = "\n".join(
+            f"{a['id']:>4}  {'  ' * depth.get(a['level'], 0)}{a['name']}  ({a['level']}"
+            + (f", {a['households']} 户)" if a["level"] == "grid" else ")")
+            for a in in_tree_order(areas)
+        )
+        _emit(args, areas, text or "no areas")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _member_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        async with store.read() as session:
+            under = None if args.area is None else await areas_under(session, [args.area])
+            page = await list_members(
+                session, area_ids=under, role=Role(args.role) if args.role else None,
+                active=None if args.all else True, limit=None,
+            )  # fmt: skip
+        members = [m.to_json() for m in page.members]
+        text = "\n".join(
+            f"{m['id']:>5}  {m['name']}  {m['role']}{'' if m['active'] else ' (inactive)'}  "
+            + ", ".join(a["name"] for a in m["areas"])
+            for m in members
+        )
+        _emit(args, members, text or "no members")
+        return 0
+
+    return await _with_store(settings, work)
+
+
 async def _member_add(args: argparse.Namespace, settings: Settings) -> int:
     async def work(store: Store) -> int:
         try:
             async with store.write() as session:
                 member = await add_member(
-                    session, name=args.name, area_ids=args.area, role=args.role, phone=args.phone
+                    session, name=args.name, area_ids=args.area or [], role=args.role, phone=args.phone
                 )
                 data = {"id": member.id, "name": member.name, "role": member.role.value}
-        except (UnknownAreaError, ValueError) as error:
+        except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
         _emit(args, data, f"member {data['id']} {data['name']} created")
@@ -269,11 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
     load = command("demo", "load", _demo_load, "load demo data")
     load.add_argument("--if-empty", action="store_true", help="do nothing if the database has data")
     command("grid", "list", _grid_list, "list grids")
+    command("area", "list", _area_list, "list the area tree (streets, communities, grids)")
+    members = command("member", "list", _member_list, "list active members with their role and areas")
+    members.add_argument("--area", type=int, help="only members placed in this area or below it")
+    members.add_argument("--role", choices=[role.value for role in Role])
+    members.add_argument("--all", action="store_true", help="include deactivated members")
     member = command("member", "add", _member_add, "create a member")
     member.add_argument("--name", required=True)
     member.add_argument(
-        "--area", "--grid", dest="area", type=int, action="append", required=True, help="area id (repeatable)"
-    )
+        "--area", "--grid", dest="area", type=int, action="append",
+        help="area id (repeatable): grids, a community or a street by role; none for admin",
+    )  # fmt: skip
     member.add_argument("--role", default="member", choices=[role.value for role in Role])
     member.add_argument("--phone")
     move = command("member", "move", _member_move, "reassign a member to other areas")

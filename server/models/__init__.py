@@ -8,6 +8,7 @@ from server.models.auth_state import Ceremony, Session
 from server.models.base import Base
 from server.models.device import AuthMethod, Device, EnrollmentCode
 from server.models.household import Household
+from server.models.liaison import LiaisonLink
 from server.models.member import Assignment, Member, Role
 from server.models.oplog import OpRow, RecordAccess, RecordRow
 from server.models.projections import RequestFacts
@@ -23,6 +24,7 @@ __all__ = [
     "Device",
     "EnrollmentCode",
     "Household",
+    "LiaisonLink",
     "Member",
     "OpRow",
     "RecordAccess",

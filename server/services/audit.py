@@ -24,6 +24,12 @@ KINDS = (
     "device_revoked",
     "member_moved",
     "member_deactivated",
+    "member_added",
+    "assignment_added",
+    "assignment_ended",
+    "code_issued",
+    "liaison_linked",
+    "liaison_unlinked",
     "op_rejected",
     "export",
 )

@@ -11,15 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
 from server.errors import BadRequest
 from server.models import OpRow, RecordAccess
+from server.services.access import readable_ops
 from server.services.records import op_json
 
-__all__ = ["MAX_PULL_LIMIT", "PullPage", "parse_limit", "pull_ops", "readable_ops"]
+__all__ = ["MAX_PULL_LIMIT", "PullPage", "parse_limit", "pull_ops"]
 
 MAX_PULL_LIMIT = 1000
 DEFAULT_PULL_LIMIT = 200
@@ -39,19 +40,6 @@ def parse_limit(raw: str | None) -> int:
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PULL_LIMIT:
         raise BadRequest("invalid_limit", f"limit must be 1..{MAX_PULL_LIMIT}, got {raw!r}", "分页大小无效")
     return int(raw)
-
-
-def readable_ops(principal: Principal) -> ColumnElement[bool]:
-    """The ops ``principal`` may read now: in scope, and for restricted records only with access."""
-    in_scope = OpRow.grid_id.in_(principal.grid_ids)
-    if principal.is_coordinator:
-        return in_scope
-    has_access = exists().where(
-        RecordAccess.record_id == OpRow.record_id,
-        RecordAccess.member_id == principal.member_id,
-        RecordAccess.revoked_seq.is_(None),
-    )
-    return and_(in_scope, or_(OpRow.restricted.is_(False), has_access))
 
 
 async def pull_ops(session: AsyncSession, principal: Principal, *, after: int, limit: int) -> PullPage:

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
 from server.errors import NotFound
-from server.models import Member, OpRow, RecordAccess, RecordRow
+from server.models import Member, OpRow, RecordRow
+from server.services.access import facts_of_row, may_read
 from sync import RecordState, canonical_json, state_from_json, state_to_json
 
 __all__ = ["get_record", "load_state", "op_json", "record_history", "store_state"]
@@ -39,16 +40,9 @@ def op_json(row: OpRow) -> dict[str, Any]:
 async def _visible_record(session: AsyncSession, principal: Principal, record_id: str) -> RecordRow:
     row = await session.get(RecordRow, record_id)
     # Not told apart from "does not exist": the caller learns nothing about records outside their scope.
-    if row is None or row.grid_id not in principal.grid_ids or not await _may_read(session, principal, row):
+    if row is None or not may_read(principal, facts_of_row(row)):
         raise NotFound(f"no record {record_id!r} in your scope")
     return row
-
-
-async def _may_read(session: AsyncSession, principal: Principal, row: RecordRow) -> bool:
-    if not row.restricted or principal.is_coordinator:
-        return True
-    access = await session.get(RecordAccess, (row.id, principal.member_id))
-    return access is not None and access.revoked_seq is None
 
 
 async def get_record(session: AsyncSession, principal: Principal, record_id: str) -> dict[str, Any]:

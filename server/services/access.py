@@ -1,0 +1,102 @@
+"""Who may read a record: the one rule, in Python and as SQL (docs/sync-protocol.md §3.4 and §7).
+
+A member may read a record when the grid of its household is in the member's scope and, if the record is
+restricted (mediation notes 矛盾调解), when the member is one of its readers — the members its readers field
+names (the mediators) and the member who created it — or a coordinator (community, street, admin) whose
+scope holds the grid. Grid leaders, liaisons and members of the same grid do not learn that it exists.
+
+Every reader asks here, so the rule is written once:
+
+- :func:`may_read` — Python, for a record in hand (record reads; push, for the state a batch is building);
+- :func:`readable_records` — its SQL twin over ``records`` (the console's lists and counts, exports);
+- :func:`readable_ops` — its SQL twin over ``ops`` (pull).
+
+The Python rule reads the readers from the record's state; the SQL twins read them from ``record_access``,
+which push keeps equal to that set in the same transaction as the ops. ``tests/server/test_access.py``
+holds every reader to one table of role × record × expected visibility.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from server.auth.principal import Principal
+from server.domain.record_types import RECORD_TYPES, readers
+from server.models import OpRow, RecordAccess, RecordRow
+
+__all__ = ["RecordFacts", "facts_of_row", "may_read", "readable_ops", "readable_records", "record_facts"]
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What the rule needs to know about one record.
+
+    ``readers`` matters only for a restricted record: the member ids its readers field names, and its creator.
+    """
+
+    grid_id: int
+    restricted: bool
+    readers: frozenset[int] = frozenset()
+
+
+def record_facts(
+    *, record_type: str, grid_id: int, created_by: int, values: Mapping[str, object]
+) -> RecordFacts:
+    """The facts of a record of ``record_type`` whose fields currently hold ``values``."""
+    kind = RECORD_TYPES.get(record_type)
+    if kind is None or not kind.restricted:
+        return RecordFacts(grid_id=grid_id, restricted=False)
+    return RecordFacts(grid_id=grid_id, restricted=True, readers=readers(kind, values) | {created_by})
+
+
+def facts_of_row(row: RecordRow) -> RecordFacts:
+    """The facts of a stored record (its state JSON is read only when the record is restricted)."""
+    if not row.restricted:
+        return RecordFacts(grid_id=row.grid_id, restricted=False)
+    fields = json.loads(row.state).get("fields", {})
+    values = {name: field.get("value") for name, field in fields.items()}
+    return record_facts(record_type=row.type, grid_id=row.grid_id, created_by=row.created_by, values=values)
+
+
+def may_read(principal: Principal, record: RecordFacts) -> bool:
+    """Whether ``principal`` may read ``record`` now. Not being allowed looks like not existing (404)."""
+    if record.grid_id not in principal.grid_ids:
+        return False
+    if not record.restricted or principal.is_coordinator:
+        return True
+    return principal.member_id in record.readers
+
+
+def _readable(
+    principal: Principal,
+    *,
+    grid_id: InstrumentedAttribute[int],
+    restricted: InstrumentedAttribute[bool],
+    record_id: InstrumentedAttribute[str],
+) -> ColumnElement[bool]:
+    in_scope = grid_id.in_(principal.grid_ids)
+    if principal.is_coordinator:
+        return in_scope
+    is_reader = exists().where(
+        RecordAccess.record_id == record_id,
+        RecordAccess.member_id == principal.member_id,
+        RecordAccess.revoked_seq.is_(None),
+    )
+    return and_(in_scope, or_(restricted.is_(False), is_reader))
+
+
+def readable_records(principal: Principal) -> ColumnElement[bool]:
+    """SQL twin of :func:`may_read` over ``records``: ``select(RecordRow).where(readable_records(p))``."""
+    return _readable(
+        principal, grid_id=RecordRow.grid_id, restricted=RecordRow.restricted, record_id=RecordRow.id
+    )
+
+
+def readable_ops(principal: Principal) -> ColumnElement[bool]:
+    """SQL twin of :func:`may_read` over ``ops`` rows: the ops of the records ``principal`` may read."""
+    return _readable(principal, grid_id=OpRow.grid_id, restricted=OpRow.restricted, record_id=OpRow.record_id)

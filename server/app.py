@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server import console
 from server.auth.rate_limit import RateLimiter
 from server.db import Store
 from server.errors import ApiError, MethodNotAllowed, NotFound, api_error_handler
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *api.routes,
             *sync.routes,
             Route("/api/{rest:path}", _unknown_api_route, methods=API_METHODS),
+            *console.routes,
             *pwa.routes,
             Mount("/", app=pwa.static_app(settings.pwa_dir), name="pwa"),
         ],

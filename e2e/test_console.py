@@ -1,0 +1,113 @@
+"""The coordinators' console in a real browser: a community coordinator enrolls in the app on an office
+computer, opens /console/, adds a member, issues an enrollment link, and the new member's phone enrolls with
+that link; the coordinator then sees the phone in the member's devices, logs out of the console and back in
+with the app's own login (device key + PIN) through /console/login.
+
+Screenshots (1280×800 and 360×740) go to .tmp/screenshots/console-*.png for a person to look at."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from conftest import CHROMIUM_ARGS, NO_WEBAUTHN, NewPhone, PageLog, Server
+from phone import PIN, SCREENSHOTS, by_testid, enroll
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=360, height=740)
+assert CHROMIUM_ARGS  # the same Chromium the phones use (conftest's browser fixture)
+
+
+@pytest.fixture
+def office(browser: Browser) -> Iterator[tuple[Page, PageLog]]:
+    """A desktop browser in a community office (no passkey: the app falls back to a device key)."""
+    context: BrowserContext = browser.new_context(
+        viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai", device_scale_factor=1
+    )
+    context.set_default_timeout(15_000)
+    context.add_init_script(NO_WEBAUTHN)
+    page = context.new_page()
+    log = PageLog()
+    page.on("console", lambda message: log.lines.append(f"[{message.type}] {message.text}"))
+    page.on("pageerror", lambda error: log.errors.append(str(error)))
+    yield page, log
+    context.close()
+    assert not log.errors, f"uncaught errors in the console page: {log.errors}\n{log.lines}"
+
+
+def both_sizes(page: Page, name: str) -> None:
+    """Whole-page screenshots as the page is now, at office size and at phone size."""
+    page.screenshot(path=str(SCREENSHOTS / f"console-{name}-1280.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(SCREENSHOTS / f"console-{name}-360.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def test_a_coordinator_adds_a_member_whose_phone_enrolls_with_the_link_from_the_console(
+    server: Server, office: tuple[Page, PageLog], new_phone: NewPhone
+) -> None:
+    desk, _ = office
+    areas = server.cli_json("area", "list")
+    community = next(area for area in areas if area["level"] == "community")
+    grid = next(area for area in areas if area["level"] == "grid" and area["parent"] == community["id"])
+    coordinator = server.cli_json(
+        "member", "add", "--name", "刘书记", "--role", "community", "--area", str(community["id"])
+    )
+
+    # The coordinator enrolls this office browser in the app, then opens the console.
+    enroll(desk, server.url, server.code_for(coordinator["id"]))
+    desk.goto(f"{server.url}/console/")
+    expect(desk.locator(by_testid("console-who"))).to_contain_text("刘书记")
+    expect(desk.locator(by_testid("console-who"))).to_contain_text(community["name"])
+    both_sizes(desk, "home")
+
+    # Members and devices: the community's members, then a new one.
+    desk.locator(by_testid("nav-members")).click()
+    expect(desk.locator(by_testid("member-row")).first).to_be_visible()
+    both_sizes(desk, "members")
+    desk.locator(by_testid("member-add")).click()
+    desk.locator(by_testid("new-name")).fill("孟新")
+    desk.locator(by_testid("new-role")).select_option("member")
+    desk.locator(by_testid("new-area")).select_option(str(grid["id"]))
+    both_sizes(desk, "new-member")
+    desk.locator(by_testid("new-submit")).click()
+    expect(desk.locator(by_testid("done"))).to_have_attribute("data-done", "added")
+    expect(desk.locator(by_testid("member-areas"))).to_have_text(grid["name"])
+    member_page = desk.url
+
+    # An enrollment link with its QR code, on screen.
+    desk.locator(by_testid("issue-code")).click()
+    expect(desk.locator(by_testid("enrollment-code")).locator("svg")).to_be_visible()
+    link = desk.locator(by_testid("code-link")).get_attribute("href")
+    code = desk.locator(by_testid("code-value")).inner_text().strip()
+    assert link == f"{server.url}/#enroll={code}"
+    both_sizes(desk, "code")
+
+    # The new member opens the link on their phone and enrolls.
+    phone = new_phone("meng-xin")
+    phone.goto(link)
+    enroll(phone, server.url, code, navigate=False)
+
+    desk.goto(member_page)
+    rows = desk.locator(by_testid("device-row"))
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-status", "active")
+    both_sizes(desk, "member")
+
+    # Log out of the console; log in again through /console/login with the app's device key and the PIN.
+    desk.locator(by_testid("console-logout")).click()
+    expect(desk.locator(by_testid("console-login"))).to_be_visible()
+    expect(desk.locator(by_testid("login-pin"))).to_be_visible()
+    both_sizes(desk, "login")
+    desk.locator(by_testid("login-pin")).fill("000000")
+    desk.locator(by_testid("login-submit")).click()
+    expect(desk.locator(by_testid("login-error"))).to_contain_text("4")
+    desk.locator(by_testid("login-pin")).fill(PIN)
+    desk.locator(by_testid("login-submit")).click()
+    expect(desk.locator(by_testid("console-who"))).to_contain_text("刘书记", timeout=30_000)
+    assert desk.url == f"{server.url}/console/"
+    logins = server.query(
+        "SELECT count(*) AS n FROM audit_log WHERE kind = 'login' AND member_id = ?", (coordinator["id"],)
+    )
+    assert logins[0]["n"] == 1

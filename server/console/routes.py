@@ -1,0 +1,36 @@
+"""The console's URL table, mounted by ``server/app.py`` before the member app's catch-all ``/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from server.console.pages import frame, member_actions, members
+
+__all__ = ["STATIC", "routes"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+MEMBER = "/console/members/{member_id:int}"
+
+routes: list[BaseRoute] = [
+    Route("/console", frame.to_home, methods=["GET"]),
+    Route("/console/", frame.home, methods=["GET"]),
+    Route("/console/login", frame.login_page, methods=["GET"]),
+    Route("/console/logout", frame.logout, methods=["POST"]),
+    Route("/console/members", members.members_list, methods=["GET"]),
+    Route("/console/members", members.member_create, methods=["POST"]),
+    Route("/console/members/new", members.member_new, methods=["GET"]),
+    Route(MEMBER, members.member_detail, methods=["GET"]),
+    Route(f"{MEMBER}/assignments", member_actions.assign, methods=["POST"]),
+    Route(f"{MEMBER}/assignments/{{assignment_id:int}}/end", member_actions.end, methods=["POST"]),
+    Route(f"{MEMBER}/move", member_actions.move, methods=["POST"]),
+    Route(f"{MEMBER}/deactivate", member_actions.deactivate, methods=["POST"]),
+    Route(f"{MEMBER}/codes", member_actions.issue_code, methods=["POST"]),
+    Route(f"{MEMBER}/liaison", member_actions.link_liaison, methods=["POST"]),
+    Route(f"{MEMBER}/liaison/{{led_id:int}}/end", member_actions.unlink_liaison, methods=["POST"]),
+    Route("/console/devices/{device_id}/revoke", member_actions.revoke, methods=["POST"]),
+    Mount("/console/static", app=StaticFiles(directory=STATIC), name="console-static"),
+    Route("/console/{rest:path}", frame.not_found, methods=["GET", "POST"]),
+]

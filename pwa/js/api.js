@@ -122,8 +122,11 @@ export function createApi({ fetch: fetchFn = globalThis.fetch.bind(globalThis), 
     loginStart: (device) => post('/api/login/start', { device }),
     /** @param {string} ceremony @param {any} credential */
     loginPasskey: (ceremony, credential) => post('/api/login/passkey', { ceremony, credential, session: 'cookie' }),
-    /** @param {string} ceremony @param {string} signature */
-    loginDeviceKey: (ceremony, signature) => post('/api/login/device-key', { ceremony, signature, session: 'cookie' }),
+    /** @param {string} ceremony @param {string} signature @param {string | null} pinProof */
+    loginDeviceKey: (ceremony, signature, pinProof) =>
+      post('/api/login/device-key', { ceremony, signature, ...(pinProof ? { pin_proof: pinProof } : {}), session: 'cookie' }),
+    /** @param {string} verifier  the device's PIN verifier, once, right after enrollment (§1.1) */
+    registerPin: (verifier) => post('/api/device/pin', { verifier }),
     logout: () => post('/api/logout', {}),
     /** @param {string} device  no session needed (§2.3) */
     reportLockout: (device, lockoutKey) => post('/api/device/lockout', { device, lockout_key: lockoutKey }),

@@ -2,12 +2,14 @@
  * The server session of the unlocked member (docs/sync-protocol.md §2). The cookie belongs to the
  * browser, not to a member: on a shared tablet it is whoever logged in last. So before anything is
  * pushed or pulled, /api/me must name this member's device; otherwise the member logs in again —
- * by signing the challenge with the device key (no tap needed) or with the passkey (a tap).
+ * by signing the challenge with the device key and proving the PIN with the PIN login key the unlock
+ * left in memory (no tap needed), or with the passkey (a tap; it verifies the member itself).
  */
 
 import { ApiError } from './api.js';
 import { signChallenge } from './device-key.js';
 import { getPasskey } from './passkey.js';
+import { pinProof } from './vault.js';
 
 /**
  * @param {import('./api.js').Api} api
@@ -38,18 +40,24 @@ export function loginStart(api, deviceId) {
 /**
  * Logs the member's device in. For a passkey, call it from a tap, with a `start` fetched before the
  * tap where possible, so the browser prompt follows the gesture at once.
- * @param {{api: import('./api.js').Api, member: any, origin: string, start?: any}} args
+ * @param {{api: import('./api.js').Api, member: any, origin: string, start?: any, pinKey?: CryptoKey | null}} args
+ *   pinKey: the unlocked member's PIN login key (pin.js). Without one (an entry from before PIN proofs)
+ *   the login goes without proof, and the server refuses it, so the member enrolls again.
  * @returns {Promise<any>} the login answer {device, member, grids, csrf_token, server_time}
  */
-export async function login({ api, member, origin, start }) {
+export async function login({ api, member, origin, start, pinKey = null }) {
   const ceremony = start ?? (await loginStart(api, member.device.id));
   if (ceremony.method === 'passkey') {
     const credential = await getPasskey(ceremony.passkey);
     return api.loginPasskey(ceremony.ceremony, credential);
   }
   if (!member.deviceKey) throw new Error(`the server expects a device key, and member ${member.id} has none here`);
-  const signature = await signChallenge(member.deviceKey, 'login', origin, ceremony.device_key.challenge);
-  return api.loginDeviceKey(ceremony.ceremony, signature);
+  const challenge = ceremony.device_key.challenge;
+  const [signature, proof] = await Promise.all([
+    signChallenge(member.deviceKey, 'login', origin, challenge),
+    pinKey ? pinProof(pinKey, origin, challenge) : null,
+  ]);
+  return api.loginDeviceKey(ceremony.ceremony, signature, proof);
 }
 
 /**

@@ -8,6 +8,8 @@
  *   "lianhu-enroll\n" + origin + "\n" + challenge    at enrollment
  *   "lianhu-login\n"  + origin + "\n" + challenge    at login
  * with ECDSA / SHA-256; WebCrypto gives the raw r‖s form the server expects, sent as base64url.
+ * Any script in our origin can sign with the key, so a login also carries a proof of the member's PIN
+ * (vault.js pinProof; docs/sync-protocol.md §2.2), which the server checks and counts.
  */
 
 import { encode } from './base64url.js';

@@ -10,14 +10,25 @@
  *                phones (issue 3). A passkey the server refuses also falls back, with a new ceremony.
  *   3. PIN       finishEnrollment: a fresh data secret (or, after a lockout, the old one, reopened with
  *                the answer's previous_recovery_key), wrapped under the PIN and the new recovery key,
- *                stored together with the member entry. Until then nothing is written.
+ *                stored together with the member entry. Until then nothing is written. A device key also
+ *                registers its PIN verifier with the server first (§1.1): without it the key could never
+ *                log in again, so the PIN step fails (and can be retried) rather than store such a member.
  */
 
 import { ApiError } from './api.js';
 import { generateDeviceKey, publicJwk, signChallenge } from './device-key.js';
 import { createPasskey, PasskeyFailed } from './passkey.js';
 import { HybridClock } from './sync/clock.js';
-import { newDataSecret, openKeys, unwrapWithPin, unwrapWithRecovery, WrongKeyError, wrapWithPin, wrapWithRecovery } from './vault.js';
+import {
+  newDataSecret,
+  newPinLogin,
+  openKeys,
+  unwrapWithPin,
+  unwrapWithRecovery,
+  WrongKeyError,
+  wrapWithPin,
+  wrapWithRecovery,
+} from './vault.js';
 
 /** Ask for a new ceremony when less than this is left of the old one. */
 const FRESH_MARGIN_MS = 30_000;
@@ -39,6 +50,8 @@ const FRESH_MARGIN_MS = 30_000;
  * @property {'passkey' | 'device_key'} method
  * @property {CryptoKey | null} deviceKey
  * @property {string | null} passkeyFailure   why the passkey was not used (kept for the Me screen)
+ * @property {string} [pinSalt]  the PIN login salt, chosen at the first try of step 3 and kept for a retry,
+ *   so the same PIN registers the same verifier again (the server takes one verifier per device)
  */
 
 /**
@@ -104,20 +117,33 @@ export class CannotReopenError extends Error {
 
 /**
  * Step 3: the PIN. Opens (or creates) the member's data and stores the member entry.
- * @param {{db: typeof import('./db.js'), pending: PendingEnrollment, pin: string, existing?: any,
- *          pinIterations?: number}} args  existing: the member's earlier entry on this browser
- * @returns {Promise<{entry: any, data: import('./db.js').MemberData}>}
+ * @param {{db: typeof import('./db.js'), api?: import('./api.js').Api, pending: PendingEnrollment, pin: string,
+ *          existing?: any, pinIterations?: number}} args  existing: the member's earlier entry on this
+ *   browser; api: needed for a device key (its PIN verifier)
+ * @returns {Promise<{entry: any, data: import('./db.js').MemberData, pinKey: CryptoKey | null}>}
+ *   pinKey: the PIN login key, to hold in memory while the member is unlocked (device keys only)
  */
-export async function finishEnrollment({ db, pending, pin, existing, pinIterations }) {
+export async function finishEnrollment({ db, api, pending, pin, existing, pinIterations }) {
   const { answer } = pending;
   const id = answer.member.id;
+  const iterations = pinIterations ? { iterations: pinIterations } : {};
+  let pinLogin = null;
+  if (pending.method === 'device_key') {
+    if (!api) throw new Error('a device key needs the api to register its PIN verifier');
+    const made = newPinLogin(pin, { ...iterations, salt: pending.pinSalt });
+    pinLogin = made.then(async (login) => {
+      pending.pinSalt = login.params.salt;
+      await api.registerPin(login.verifier);
+      return login;
+    });
+  }
   const secret = existing ? await reopen(existing, answer.previous_recovery_key, pin) : newDataSecret();
-  const [pinWrap, recoveryWrap, keys] = await Promise.all([
-    wrapWithPin(secret, pin, id, pinIterations ? { iterations: pinIterations } : {}),
+  const [pinWrap, recoveryWrap, keys, login] = await Promise.all([
+    wrapWithPin(secret, pin, id, iterations),
     wrapWithRecovery(secret, answer.recovery_key, id),
     openKeys(secret),
-  ]);
-  secret.fill(0);
+    pinLogin,
+  ]).finally(() => secret.fill(0));
   const entry = {
     id,
     name: answer.member.name,
@@ -125,6 +151,8 @@ export async function finishEnrollment({ db, pending, pin, existing, pinIteratio
     method: pending.method,
     shared: Boolean(answer.device?.shared),
     deviceKey: pending.deviceKey,
+    // Salt and iterations of the PIN login key (device keys): not secret, the key itself is never stored.
+    pinLogin: login?.params ?? null,
     // Proves a PIN-lockout report is ours (§2.3); it has to be readable while the member is locked out.
     lockoutKey: answer.lockout_key,
     wraps: { pin: pinWrap, recovery: recoveryWrap },
@@ -147,7 +175,7 @@ export async function finishEnrollment({ db, pending, pin, existing, pinIteratio
     clock: clock.toJSON(),
     serverOffset,
   });
-  return { entry, data };
+  return { entry, data, pinKey: login?.key ?? null };
 }
 
 /**

@@ -12,6 +12,9 @@
  * bound to them stops with LockedError) and ends the server session too, so the next person cannot read
  * the member's scope through the cookie by opening an API URL (offline: as soon as the app can).
  * Nothing here deletes a member's data: the outbox waits, encrypted, for that member's next login.
+ *
+ * A device-key member's PIN login key (pin.js) is one of the keys forgotten at a lock: it exists only
+ * while the member is unlocked, in this closure, and proves the PIN at every login (issue 9, hole 6).
  */
 
 import { ApiError } from './api.js';
@@ -52,6 +55,8 @@ export function createSession({ api, origin, onSync, onChange }) {
   };
   /** @type {any} a login ceremony fetched ahead of the member's tap */
   let loginAhead = null;
+  /** @type {CryptoKey | null} the unlocked device-key member's PIN login key; memory only */
+  let pinKey = null;
   /** @type {Promise<unknown>} the last lock's logout: a login must not overtake it (it would be ended) */
   let ending = Promise.resolve();
   let autoLoginTried = false;
@@ -65,9 +70,11 @@ export function createSession({ api, origin, onSync, onChange }) {
   /**
    * @param {any} entry
    * @param {import('./db.js').MemberData} data
+   * @param {CryptoKey | null} key  the PIN login key (device keys)
    */
-  async function opened(entry, data) {
+  async function opened(entry, data, key) {
     state.syncer = null;
+    pinKey = key;
     Object.assign(state, { entry, data, auth: /** @type {AuthState} */ ('unknown'), authError: null });
     autoLoginTried = false;
     loginAhead = null;
@@ -116,7 +123,7 @@ export function createSession({ api, origin, onSync, onChange }) {
     loginAhead = null;
     try {
       await ending;
-      await login({ api, member: entry, origin, start });
+      await login({ api, member: entry, origin, start, pinKey });
       directory.setSettings({ logoutPending: false }).catch(() => {});
     } catch (error) {
       if (state.entry !== entry) return false;
@@ -156,7 +163,7 @@ export function createSession({ api, origin, onSync, onChange }) {
      */
     async unlock(memberId, pin) {
       const result = await unlockWithPin(directory, memberId, pin);
-      if (result.status === 'ok') await opened(result.entry, directory.useVault(memberId, result.keys));
+      if (result.status === 'ok') await opened(result.entry, directory.useVault(memberId, result.keys), result.pinKey);
       else if (result.status === 'locked') reportLockouts(api, directory).catch(() => {});
       return result;
     },
@@ -167,6 +174,7 @@ export function createSession({ api, origin, onSync, onChange }) {
      */
     async lock() {
       state.syncer = null;
+      pinKey = null;
       directory.forgetVault();
       Object.assign(state, { entry: null, data: null, member: null, device: null, grids: [], auth: 'unknown', authError: null });
       loginAhead = null;
@@ -202,9 +210,9 @@ export function createSession({ api, origin, onSync, onChange }) {
     async setPin(pin) {
       if (!state.enrolling) throw new Error('no enrollment waits for a PIN');
       const { pending, existing } = state.enrolling;
-      const { entry, data } = await finishEnrollment({ db: directory, pending, pin, existing });
+      const { entry, data, pinKey: key } = await finishEnrollment({ db: directory, api, pending, pin, existing });
       state.enrolling = null;
-      await opened(entry, data);
+      await opened(entry, data, key);
       state.auth = 'ok'; // enrollment set the cookie
       state.syncer?.run();
       return entry;

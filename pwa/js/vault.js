@@ -17,8 +17,16 @@
  *     · blind  HMAC-SHA-256 that turns record, op and household ids into row keys, so the stored keys
  *              say nothing either (which records exist, which household was visited).
  *
- * The wraps also bind the member id as additional data. Everything here runs the same in Node (tests)
- * and in the browser: WebCrypto only.
+ * The wraps also bind the member id as additional data.
+ *
+ *   PIN login key (device keys only; docs/sync-protocol.md §1.1, §2.2)  PBKDF2-SHA-256 of the PIN under a
+ *              salt of its own, 32 bytes. Its raw bytes go to the server once, as the device's PIN verifier;
+ *              the app keeps only salt and iterations. While the member is unlocked the same key lives in
+ *              memory (non-extractable HMAC), and every device-key login sends
+ *              pin_proof = HMAC(key, "lianhu-login-pin\n" + origin + "\n" + challenge): the server counts
+ *              wrong proofs, so a script that can use the device key still needs the PIN.
+ *
+ * Everything here runs the same in Node (tests) and in the browser: WebCrypto only.
  */
 
 import { decode, encode } from './base64url.js';
@@ -207,4 +215,67 @@ export async function unseal(keys, aad, sealed) {
 export async function blind(keys, kind, id) {
   const mac = await subtle().sign('HMAC', keys.blind, utf8.encode(`${kind}:${id}`));
   return encode(new Uint8Array(mac, 0, 16));
+}
+
+/**
+ * @typedef {object} PinLoginParams  what the member entry keeps to derive the PIN login key again
+ * @property {string} salt        base64url, 16 bytes
+ * @property {number} iterations
+ */
+
+const HMAC_KEY = { name: 'HMAC', hash: 'SHA-256', length: 256 };
+
+/**
+ * A fresh PIN login key for an enrollment: its params (to keep), the verifier (to register once) and the
+ * key (to hold while unlocked). The same PIN and params always give the same verifier.
+ * @param {string} pin
+ * @param {{salt?: string, iterations?: number}} [options]  salt: reuse one (a retried registration)
+ * @returns {Promise<{params: PinLoginParams, verifier: string, key: CryptoKey}>}
+ */
+export async function newPinLogin(pin, { salt, iterations = PIN_ITERATIONS } = {}) {
+  const saltBytes = salt ? decode(salt) : globalThis.crypto.getRandomValues(new Uint8Array(16));
+  const base = await subtle().importKey('raw', utf8.encode(pin), 'PBKDF2', false, ['deriveBits']);
+  const bits = new Uint8Array(
+    await subtle().deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: saltBytes, iterations }, base, 256),
+  );
+  const key = await subtle().importKey('raw', bits, HMAC_KEY, false, ['sign']);
+  const verifier = encode(bits);
+  bits.fill(0);
+  return { params: { salt: encode(saltBytes), iterations }, verifier, key };
+}
+
+/**
+ * The PIN login key again, at unlock: non-extractable, so not even the page can send it anywhere.
+ * @param {string} pin
+ * @param {PinLoginParams} params
+ * @returns {Promise<CryptoKey>}
+ */
+export async function pinLoginKey(pin, { salt, iterations }) {
+  const base = await subtle().importKey('raw', utf8.encode(pin), 'PBKDF2', false, ['deriveKey']);
+  return subtle().deriveKey(
+    { name: 'PBKDF2', hash: 'SHA-256', salt: decode(salt), iterations },
+    base,
+    HMAC_KEY,
+    false,
+    ['sign'],
+  );
+}
+
+/**
+ * @param {string} origin     location.origin
+ * @param {string} challenge  the login challenge exactly as the server sent it (base64url)
+ */
+export function pinProofMessage(origin, challenge) {
+  return `lianhu-login-pin\n${origin}\n${challenge}`;
+}
+
+/**
+ * @param {CryptoKey} key  from pinLoginKey or newPinLogin
+ * @param {string} origin
+ * @param {string} challenge
+ * @returns {Promise<string>} pin_proof, base64url of 32 bytes
+ */
+export async function pinProof(key, origin, challenge) {
+  const mac = await subtle().sign('HMAC', key, utf8.encode(pinProofMessage(origin, challenge)));
+  return encode(new Uint8Array(mac));
 }

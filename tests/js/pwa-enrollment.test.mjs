@@ -102,23 +102,52 @@ test('a passkey the server refuses falls back to a device key with a new ceremon
 });
 
 test('the PIN step stores the wraps, never the recovery key, and starts a clock for the new device', async () => {
-  const { api, start } = await enrollment();
+  const { server, api, start } = await enrollment();
   const pending = await proveEnrollment({ api, start, ...args });
   const data = fakeDb();
-  const { entry } = await finishEnrollment({ db: /** @type {any} */ ({ useVault: () => data }), pending, pin: '258036', pinIterations: 1000 });
+  const { entry, pinKey } = await finishEnrollment({ db: /** @type {any} */ ({ useVault: () => data }), api, pending, pin: '258036', pinIterations: 1000 });
   assert.equal(entry.method, 'device_key');
   assert.equal(entry.failedPins, 0);
   assert.ok(!JSON.stringify(entry).includes(pending.answer.recovery_key), 'the recovery key is not kept');
   await unwrapWithPin(entry.wraps.pin, '258036', entry.id);
   assert.equal(data.meta.get('clock').replica, pending.answer.device.id);
   assert.equal(data.meta.get('device').id, pending.answer.device.id);
+  const verifier = server.devices.get(pending.answer.device.id)?.pinVerifier;
+  assert.ok(verifier, 'the PIN verifier was registered with the server');
+  assert.deepEqual(Object.keys(entry.pinLogin).sort(), ['iterations', 'salt']);
+  assert.ok(!JSON.stringify(entry).includes(/** @type {string} */ (verifier)), 'the verifier is not kept');
+  assert.equal(pinKey?.extractable, false, 'the PIN login key is held, and cannot be read out');
+});
+
+test('a passkey member registers no PIN verifier and holds no PIN login key', async () => {
+  const { server, api, start } = await enrollment();
+  fakeWebAuthn(async () => ({ toJSON: () => ({ id: 'good-passkey', type: 'public-key' }) }));
+  const pending = await proveEnrollment({ api, start, ...args });
+  const { entry, pinKey } = await finishEnrollment({ db: /** @type {any} */ ({ useVault: () => fakeDb() }), api, pending, pin: '258036', pinIterations: 1000 });
+  assert.equal(entry.pinLogin, null);
+  assert.equal(pinKey, null);
+  assert.ok(!server.requests.some((r) => r.path === '/api/device/pin'));
+});
+
+test('if the PIN verifier cannot be registered nothing is stored, and a retry with the same PIN registers it', async () => {
+  const { server, api, start } = await enrollment();
+  const pending = await proveEnrollment({ api, start, ...args });
+  const data = fakeDb();
+  const db = /** @type {any} */ ({ useVault: () => data });
+  server.failures.push((req) => (req.path === '/api/device/pin' ? new TypeError('Failed to fetch') : null));
+  await assert.rejects(finishEnrollment({ db, api, pending, pin: '258036', pinIterations: 1000 }), { name: 'NetworkError' });
+  assert.equal(data.entry, null, 'no member entry without a registered PIN');
+
+  const { entry } = await finishEnrollment({ db, api, pending, pin: '258036', pinIterations: 1000 });
+  assert.equal(data.entry, entry);
+  assert.equal(entry.pinLogin.salt, pending.pinSalt, 'the salt of the first try, so a lost answer cannot matter');
 });
 
 test('enrolling again after a lockout reopens the old data with previous_recovery_key', async () => {
   const { server, api, start } = await enrollment();
   const first = await proveEnrollment({ api, start, ...args });
   const oldData = fakeDb();
-  const { entry: old } = await finishEnrollment({ db: /** @type {any} */ ({ useVault: (_, /** @type {any} */ keys) => Object.assign(oldData, { keys }) }), pending: first, pin: '258036', pinIterations: 1000 });
+  const { entry: old } = await finishEnrollment({ db: /** @type {any} */ ({ useVault: (_, /** @type {any} */ keys) => Object.assign(oldData, { keys }) }), api, pending: first, pin: '258036', pinIterations: 1000 });
   oldData.meta.set('clock', { replica: old.device.id, wall: 1763712999999, counter: 4 });
   const sealed = await seal(/** @type {any} */ (oldData).keys, 'row', { notes: '锁定前的记录' });
   const locked = { ...old, locked: true, wraps: { recovery: old.wraps.recovery } };
@@ -130,6 +159,7 @@ test('enrolling again after a lockout reopens the old data with previous_recover
   let keys = null;
   const { entry } = await finishEnrollment({
     db: /** @type {any} */ ({ useVault: (/** @type {number} */ _, /** @type {any} */ k) => ((keys = k), oldData) }),
+    api,
     pending: again,
     pin: '147025',
     existing: locked,
@@ -145,11 +175,13 @@ test('enrolling again after a lockout reopens the old data with previous_recover
 test('a device key logs in again after the session ended, and then CSRF-protected calls work', async () => {
   const { server, api, start } = await enrollment();
   const pending = await proveEnrollment({ api, start, ...args });
-  const member = { id: 7, device: pending.answer.device, deviceKey: pending.deviceKey, method: 'device_key' };
+  const { entry: member, pinKey } = await finishEnrollment({ db: /** @type {any} */ ({ useVault: () => fakeDb() }), api, pending, pin: '258036', pinIterations: 1000 });
   server.session = null;
   assert.equal(await sessionOf(api, member.device.id), null);
-  await login({ api, member, origin: ORIGIN });
+  await login({ api, member, origin: ORIGIN, pinKey });
   assert.equal((await sessionOf(api, member.device.id))?.device.id, member.device.id);
+  const sent = server.requests.find((r) => r.path === '/api/login/device-key')?.body;
+  assert.match(sent.pin_proof, /^[A-Za-z0-9_-]{43}$/, 'the login carried the PIN proof');
   await api.push([]);
   assert.equal(server.requests.at(-1)?.headers['X-CSRF-Token'], server.session?.csrf);
 });

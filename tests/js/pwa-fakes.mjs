@@ -114,8 +114,9 @@ export function fakeDirectory() {
 
 /**
  * A tiny server that speaks docs/sync-protocol.md §1, §2, §4–§8 well enough for the client: sessions
- * by cookie with a CSRF token, device-key enrollment and login (signatures really checked), ops stored
- * in sequence order and merged, pull with scope and drop; and it can be told to fail.
+ * by cookie with a CSRF token, device-key enrollment and login (signatures and PIN proofs really checked,
+ * wrong PINs counted, five lock the device), ops stored in sequence order and merged, pull with scope and
+ * drop; and it can be told to fail.
  * @param {{memberId?: number, reject?: (op: any) => any, serverTime?: number, origin?: string,
  *          loggedIn?: string | null}} [options]  loggedIn: a device whose session the cookie holds
  */
@@ -129,7 +130,8 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
   const failures = [];
   /** @type {{device: string, csrf: string} | null} the session the browser's cookie holds */
   let session = loggedIn ? { device: loggedIn, csrf: `csrf-${loggedIn}` } : null;
-  /** @type {Map<string, {member: number, method: string, publicKey?: CryptoKey, locked: boolean}>} */
+  /** @type {Map<string, {member: number, method: string, publicKey?: CryptoKey, locked: boolean,
+   *   pinVerifier?: string, failedPins?: number}>} */
   const devices = new Map(loggedIn ? [[loggedIn, { member: memberId, method: 'device_key', locked: false }]] : []);
   /** @type {Map<string, any>} */
   const ceremonies = new Map();
@@ -164,6 +166,19 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
     if (!key) return false;
     const message = new TextEncoder().encode(signedMessage(/** @type {any} */ (purpose), origin, challenge));
     return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, decode(signature), message);
+  }
+
+  /**
+   * The PIN proof of a device-key login, as §2.2 defines it (written out here, not taken from the app).
+   * @param {string} verifier  base64url, as registered
+   * @param {string} challenge
+   * @param {unknown} proof
+   */
+  async function pinProven(verifier, challenge, proof) {
+    if (typeof proof !== 'string') return false;
+    const key = await crypto.subtle.importKey('raw', decode(verifier), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    const message = new TextEncoder().encode(`lianhu-login-pin\n${origin}\n${challenge}`);
+    return crypto.subtle.verify('HMAC', key, decode(proof), message);
   }
 
   /** @param {string} path @param {any} body */
@@ -209,7 +224,20 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
       const ceremony = ceremonies.get(body.ceremony);
       ceremonies.delete(body.ceremony);
       if (!ceremony) return error(400, 'invalid_ceremony');
-      if (!(await verified(devices.get(ceremony.device)?.publicKey, 'login', ceremony.challenge, body.signature))) return error(400, 'invalid_credential');
+      const device = devices.get(ceremony.device);
+      if (!device || device.locked) return error(401, 'unauthenticated');
+      // The signature first: a bad one is not a PIN guess and is not counted (§2.2).
+      if (!(await verified(device.publicKey, 'login', ceremony.challenge, body.signature))) return error(400, 'invalid_credential');
+      if (!device.pinVerifier) return error(401, 'unauthenticated');
+      if (body.pin_proof === undefined) return error(400, 'pin_required');
+      if (!(await pinProven(device.pinVerifier, ceremony.challenge, body.pin_proof))) {
+        device.failedPins = (device.failedPins ?? 0) + 1;
+        if (device.failedPins < 5) return json(400, { error: { code: 'wrong_pin', message: 'wrong_pin', attempts_left: 5 - device.failedPins } });
+        device.locked = true;
+        if (session?.device === ceremony.device) session = null;
+        return error(401, 'pin_locked');
+      }
+      device.failedPins = 0;
       return json(200, startSession(ceremony.device));
     }
     if (path === '/api/device/lockout') {
@@ -237,6 +265,15 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
     if (method !== 'GET' && headers['X-CSRF-Token'] !== session.csrf) return error(403, 'csrf_failed');
     if (url.pathname === '/api/logout') {
       session = null;
+      return json(204, null);
+    }
+    if (url.pathname === '/api/device/pin') {
+      const device = devices.get(session.device);
+      if (!device || device.method !== 'device_key' || typeof body?.verifier !== 'string' || decode(body.verifier).length !== 32) {
+        return error(400, 'invalid_request');
+      }
+      if (device.pinVerifier && device.pinVerifier !== body.verifier) return error(409, 'pin_already_set');
+      device.pinVerifier = body.verifier;
       return json(204, null);
     }
     if (url.pathname === '/api/sync/push') {

@@ -12,12 +12,24 @@ from sync.errors import ClockError, MergeError, OpConflictError, OpError, Record
 from sync.json_value import JSON, canonical_json
 from sync.op import Kind, Op, op_digest, op_to_json
 from sync.parse import parse_op
-from sync.state import LogEntry, RecordState, Register, Write, apply_op, merge_states
+from sync.state import (
+    MAX_OVERWRITTEN,
+    LogEntry,
+    RecordState,
+    Register,
+    StateBuilder,
+    Write,
+    apply_op,
+    apply_ops,
+    merge_states,
+)
 from sync.state_json import state_from_json, state_to_json
+from sync.storage import state_from_storage, state_to_storage
 from sync.uuid7 import is_uuid7, uuid7
 
 __all__ = [
     "JSON",
+    "MAX_OVERWRITTEN",
     "ClockError",
     "HybridClock",
     "Kind",
@@ -29,9 +41,11 @@ __all__ = [
     "RecordMismatchError",
     "RecordState",
     "Register",
+    "StateBuilder",
     "SyncError",
     "Write",
     "apply_op",
+    "apply_ops",
     "canonical_json",
     "decode_clock",
     "encode_clock",
@@ -41,6 +55,8 @@ __all__ = [
     "op_to_json",
     "parse_op",
     "state_from_json",
+    "state_from_storage",
     "state_to_json",
+    "state_to_storage",
     "uuid7",
 ]

@@ -1,19 +1,22 @@
 """The JSON form of a record state (docs/sync-protocol.md §3.3) and its exact inverse.
 
-The JSON form is lossless: every op folded into a state reappears in it as register writes (``set``,
-``delete``, ``restore``) or a log entry (``append``), so :func:`state_from_json` rebuilds the ops, folds
-them again with :func:`~sync.state.apply_op`, and checks that the result encodes back to exactly the
-input. That one check rejects every malformed or reordered input without a rule of its own.
+The JSON form is lossless: every op a state shows reappears in it as register writes (``set``,
+``delete``, ``restore``) or a log entry (``append``), so :func:`state_from_json` rebuilds those ops (a set
+op with only the writes its registers kept), folds them again, and checks that the result encodes back to
+exactly the input. That one check rejects every malformed or reordered input without a rule of its own,
+including a register with more than ``MAX_OVERWRITTEN`` losers. This is for untrusted input; a store's
+own text loads faster with :func:`~sync.storage.state_from_storage`.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from sync.builder import StateBuilder
 from sync.errors import OpError, quote
 from sync.json_value import JSON, canonical_json
 from sync.parse import parse_op, parse_record_head
-from sync.state import LogEntry, RecordState, Register, Write, apply_op
+from sync.record import LogEntry, RecordState, Register, Write
 
 __all__ = ["state_from_json", "state_to_json"]
 
@@ -77,7 +80,7 @@ def state_from_json(obj: object) -> RecordState:
         )
     except OpError as exc:
         raise ValueError(f"state: {exc.message}") from None
-    state = RecordState(id=record, type=type_, household=household)
+    builder = StateBuilder(RecordState(id=record, type=type_, household=household))
     for op_obj in _ops(state_obj):
         op_obj |= {"record": record, "type": type_, "household": household}
         if op_obj["author"] is None:
@@ -86,7 +89,8 @@ def state_from_json(obj: object) -> RecordState:
             op = parse_op(op_obj, allow_author=True)
         except OpError as exc:
             raise ValueError(f"state holds a malformed write: {exc.message}") from None
-        state = apply_op(state, op)
+        builder.apply(op)
+    state = builder.state()
     if canonical_json(state_to_json(state)) != _canonical(state_obj):
         raise ValueError("state is not canonical: writes or entries are out of order or repeated")
     return state

@@ -1,4 +1,5 @@
-"""Write ``merge.json`` and ``clock.json`` next to this file: ``python -m sync.vectors.generate``.
+"""Write ``merge.json``, ``storage.json`` and ``clock.json`` next to this file:
+``python -m sync.vectors.generate``.
 
 The output is deterministic, so the test suite can check that the committed files are what the library
 produces now (tests/sync/test_vectors.py). ``--check`` exits 1 instead of writing when a file differs.
@@ -11,9 +12,11 @@ from pathlib import Path
 from typing import Final
 
 from sync.json_value import JSON
+from sync.record import MAX_OVERWRITTEN
 from sync.vectors.clock_scenarios import clock_vectors
 from sync.vectors.merge_scenarios import as_json, merge_vectors
 from sync.vectors.render import render
+from sync.vectors.storage_scenarios import storage_vectors
 
 __all__ = ["VECTOR_DIR", "generate", "main"]
 
@@ -22,9 +25,11 @@ VECTOR_DIR: Final = Path(__file__).resolve().parent
 
 def generate() -> dict[str, str]:
     """File name → the exact text the vector file must have."""
-    merge: JSON = {"vectors": as_json(merge_vectors())}
+    merges = merge_vectors()
+    merge: JSON = {"max_overwritten": MAX_OVERWRITTEN, "vectors": as_json(merges)}
+    storage: JSON = {"vectors": as_json(storage_vectors(merges))}
     clock: JSON = {"vectors": as_json(clock_vectors())}
-    return {"merge.json": render(merge), "clock.json": render(clock)}
+    return {"merge.json": render(merge), "storage.json": render(storage), "clock.json": render(clock)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -185,7 +185,7 @@ def merge_vectors() -> list[dict[str, JSON]]:
             ],
         ),
         vector(
-            "overwritten lists every losing write, ascending",
+            "overwritten lists the losing writes, ascending",
             [
                 op(1, "set", 300, A, fields={"notes": "a 300"}),
                 op(2, "set", 100, C, fields={"notes": "c 100"}),
@@ -243,6 +243,7 @@ def merge_vectors() -> list[dict[str, JSON]]:
                 op(7, "set", 10, C, fields={"notes": "c wins the tie"}),
             ],
         ),
+        *bounded_vectors(),
         error_vector(
             "record_mismatch: another household",
             [op(1, "set", 0, fields={"a": 1}), op(2, "set", 1, fields={"a": 2}, household="hh-other")],
@@ -274,6 +275,50 @@ def merge_vectors() -> list[dict[str, JSON]]:
                 op(1, "set", 0, fields={"notes": "x"}, author=7),
                 op(1, "set", 0, fields={"notes": "x"}, author=9),
             ],
+            "op_conflict",
+        ),
+    ]
+
+
+def bounded_vectors() -> list[dict[str, JSON]]:
+    """Registers that overflow: only the MAX_OVERWRITTEN most recent losers stay (sync/INTERNALS.md)."""
+    both = op(1, "set", 0, A, fields={"notes": "第一版", "date": "2025-11-21"})
+    later = [
+        op(10 + i, "set", 100 * (i + 1), (B, C)[i % 2], fields={"notes": f"第{i + 2}版"}) for i in range(5)
+    ]
+    toggles = [op(20 + i, ("delete", "restore")[i % 2], 7 * i, (A, B, C)[i % 3]) for i in range(7)]
+    return [
+        vector(
+            "a register keeps only the 4 most recent losing writes",
+            [
+                op(1, "set", 500, A, fields={"notes": "a 500"}),
+                op(2, "set", 100, B, fields={"notes": "b 100, dropped"}),
+                op(3, "set", 700, C, fields={"notes": "c 700, the winner"}),
+                op(4, "set", 300, A, fields={"notes": "a 300"}),
+                op(5, "set", 200, C, fields={"notes": "c 200, dropped"}),
+                op(6, "set", 600, B, fields={"notes": "b 600"}),
+                op(7, "set", 300, B, fields={"notes": "b 300, ties a 300 and wins"}),
+                op(8, "set", 250, A, counter=2, fields={"notes": "a 250.2, dropped"}),
+            ],
+        ),
+        vector(
+            "a set op that dropped out of one register stays in another, and gets its author there",
+            [both, *later, op(1, "set", 0, A, fields={"notes": "第一版", "date": "2025-11-21"}, author=7)],
+        ),
+        vector(
+            "an op delivered again after its writes dropped out changes nothing",
+            [op(1, "set", 0, A, fields={"notes": "早"}), *later],
+            more=[[0, 1, 2, 3, 4, 5, 0, 0], [5, 4, 3, 2, 1, 0, 0]],
+        ),
+        vector("the tombstone register keeps only 4 losing writes too", toggles),
+        error_vector(
+            "op_conflict: a partly dropped set op reused with another value where it still shows",
+            [both, *later, op(1, "set", 0, A, fields={"notes": "第一版", "date": "2025-12-01"})],
+            "op_conflict",
+        ),
+        error_vector(
+            "op_conflict: a partly dropped set op reused with a field it would have kept",
+            [both, *later, op(1, "set", 0, A, fields={"notes": "第一版", "date": "2025-11-21", "items": []})],
             "op_conflict",
         ),
     ]

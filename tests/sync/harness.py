@@ -2,9 +2,12 @@
 
 Each replica has its own :class:`~sync.HybridClock` and a physical clock that is offset, runs fast or slow
 and sometimes jumps back. Every step either creates an op on a replica (set, append, delete or restore on
-one of a few records of one household, so that writes really conflict) or moves the network: messages are
-dropped, duplicated, delivered out of order, and held back while the replicas are partitioned; partitions
-heal later. Ops on the wire carry the author a server would attach; the creator keeps an author-less copy.
+one of a few records of one household, so that writes really conflict and registers overflow and drop
+their oldest writes) or moves the network: messages are dropped, duplicated, delivered out of order, and
+held back while the replicas are partitioned; partitions heal later. Ops on the wire carry the author a
+server would attach; the creator keeps an author-less copy. Now and then two replicas that can reach each
+other swap whole record states (``merge_states``), and a replica restarts, reloading every state from its
+storage text (``state_to_storage`` / ``state_from_storage``).
 
 At the end everything heals and every replica sends every op it knows to every replica (anti-entropy).
 :func:`run` then checks that all replicas hold identical states, equal to folding the whole op set in
@@ -24,7 +27,10 @@ from sync import (
     RecordState,
     apply_op,
     canonical_json,
+    merge_states,
+    state_from_storage,
     state_to_json,
+    state_to_storage,
     uuid7,
 )
 
@@ -58,9 +64,13 @@ class Replica:
             self.clock.observe(op.clock, self.physical(true_ms))
         self.seen = max(self.seen, op.clock)
         self.states[op.record] = apply_op(self.states.get(op.record), op)
-        mine = self.known.get(op.id)
+        self.take_known(op.id, op)
+
+    def take_known(self, op_id: str, op: Op) -> None:
+        """Remember ``op`` for anti-entropy (the copy with an author when there is one)."""
+        mine = self.known.get(op_id)
         if mine is None or mine.author is None:
-            self.known[op.id] = op
+            self.known[op_id] = op
 
 
 @dataclass
@@ -109,6 +119,8 @@ class Simulation:
     duplicate: float = 0.1
     anti_entropy: bool = True
     trace: list[str] = field(default_factory=list)
+    merges: int = 0
+    restarts: int = 0
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -134,8 +146,12 @@ class Simulation:
             roll = self.rng.random()
             if roll < 0.4:
                 self.create(self.rng.choice(list(self.nodes.values())))
-            elif roll < 0.85:
+            elif roll < 0.8:
                 self.deliver_one()
+            elif roll < 0.84:
+                self.swap_states()
+            elif roll < 0.86:
+                self.restart(self.rng.choice(list(self.nodes.values())))
             elif roll < 0.9:
                 self.partition()
             elif roll < 0.95:
@@ -194,6 +210,34 @@ class Simulation:
         if message is not None:
             self.nodes[message.dst].take(message.op, self.true_ms, remote=True)
 
+    def swap_states(self) -> None:
+        """Two replicas that can reach each other merge one record's states (anti-entropy by state)."""
+        a, b = self.rng.sample(list(self.nodes.values()), 2)
+        record = self.rng.choice(self.record_ids)
+        if not self.network.reachable(a.name, b.name) or record not in a.states or record not in b.states:
+            return
+        merged = merge_states(a.states[record], b.states[record])
+        # The greatest stamp of the union is a winner somewhere, so the merged state still shows it.
+        clocks = [w.clock for _, r in merged.fields for w in r.writes] + [
+            e.clock for _, es in merged.logs for e in es
+        ]
+        top = max(clocks + ([w.clock for w in merged.deleted.writes] if merged.deleted else []))
+        shared = [op for node in (a, b) for op in node.known.values() if op.record == record]
+        for node in (a, b):
+            node.states[record] = merged
+            node.clock.observe(top, node.physical(self.true_ms))
+            node.seen = max(node.seen, top)
+            for op in shared:
+                node.take_known(op.id, op)
+        self.merges += 1
+        self.trace.append(f"{a.name} and {b.name} merge their states of {record[-6:]}")
+
+    def restart(self, node: Replica) -> None:
+        """The replica's process ends; its states come back from their storage text."""
+        node.states = {rid: state_from_storage(state_to_storage(state)) for rid, state in node.states.items()}
+        self.restarts += 1
+        self.trace.append(f"{node.name} restarts")
+
     def partition(self) -> None:
         names = list(self.nodes)
         self.network.groups = {name: self.rng.randrange(2) for name in names}
@@ -227,6 +271,13 @@ class Simulation:
                 raise HarnessFailure(f"replica {node.name} diverged on records {differing}")
             if node.states != expected:
                 raise HarnessFailure(f"replica {node.name}: states equal as JSON but not as objects")
+
+    def dropped_writes(self) -> int:
+        """How many register writes of all ops the final states no longer show (they dropped out)."""
+        written = sum(len(op.fields or {}) + (op.kind in ("delete", "restore")) for op in self.ops.values())
+        states = next(iter(self.nodes.values())).states.values()
+        kept = sum(len(r.writes) for s in states for _, r in s.fields)
+        return written - kept - sum(len(s.deleted.writes) for s in states if s.deleted is not None)
 
 
 def run(seed: int, **options: object) -> Simulation:

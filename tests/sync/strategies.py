@@ -104,3 +104,60 @@ def deliveries(draw: st.DrawFn, op_set: list[Op]) -> list[Op]:
     extra = draw(st.lists(st.sampled_from(op_set), max_size=len(op_set))) if op_set else []
     extra = [without_author(op) if draw(st.booleans()) else op for op in extra]
     return draw(st.permutations([*op_set, *extra]))
+
+
+CROWDED_KINDS: tuple[Kind, ...] = ("set", "set", "set", "set", "delete", "restore", "append")
+CROWDED_FIELDS = (("notes",), ("date",), ("date", "notes"))
+CROWDED_VALUES: tuple[JSON, ...] = (
+    None,
+    True,
+    0,
+    1,
+    1.0,
+    "",
+    "x",
+    "老人身体尚好",
+    [],
+    ["policy"],
+    {"a": [1]},
+)
+
+
+def crowded_op(n: int, code: int) -> Op:
+    """Op ``n`` of a crowded set (id ``make_id(n)``), every choice read off the digits of ``code``."""
+
+    def digit(base: int) -> int:
+        nonlocal code
+        code, rest = divmod(code, base)
+        return rest
+
+    kind = CROWDED_KINDS[digit(len(CROWDED_KINDS))]
+    names = CROWDED_FIELDS[digit(len(CROWDED_FIELDS))]
+    values = [CROWDED_VALUES[digit(len(CROWDED_VALUES))] for _ in names]
+    clock = make_clock(digit(21), digit(2))
+    replica = REPLICAS[digit(len(REPLICAS))]
+    author = digit(4) or None
+    return Op(
+        id=make_id(n),
+        record=RECORD,
+        type="visit",
+        household=HOUSEHOLD,
+        clock=clock,
+        replica=replica,
+        kind=kind,
+        fields=dict(zip(names, values, strict=True)) if kind == "set" else None,
+        field="log" if kind == "append" else None,
+        value=values[0] if kind == "append" else None,
+        author=author,
+    )
+
+
+CROWDED_CODES = 7 * 3 * 11 * 11 * 21 * 2 * 3 * 4
+
+
+@st.composite
+def crowded_op_sets(draw: st.DrawFn, min_size: int = 10, max_size: int = 28) -> list[Op]:
+    """Ops with distinct ids that write two fields and the tombstone far more often than a register
+    keeps writes, in id order. Each op is one drawn integer (cheap to generate and to shrink)."""
+    codes = draw(st.lists(st.integers(0, CROWDED_CODES - 1), min_size=min_size, max_size=max_size))
+    return [crowded_op(n, code) for n, code in enumerate(codes, start=1)]

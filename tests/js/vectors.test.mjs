@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
 import { ClockError, HybridClock, encodeClock } from '../../pwa/js/sync/clock.js';
-import { MergeError, applyOp, mergeStates } from '../../pwa/js/sync/merge.js';
+import { MAX_OVERWRITTEN, MergeError, applyOp, applyOps, mergeStates } from '../../pwa/js/sync/merge.js';
+import { stateFromCompact, stateFromStorage, stateToCompact, stateToStorage } from '../../pwa/js/sync/storage.js';
 
 const VECTORS = new URL('../../sync/vectors/', import.meta.url);
 
@@ -13,9 +14,10 @@ const VECTORS = new URL('../../sync/vectors/', import.meta.url);
 function load(name) {
   // Read at import time so that each vector becomes its own test; a missing file fails loudly below.
   try {
-    return { vectors: JSON.parse(readFileSync(new URL(name, VECTORS), 'utf8')).vectors, error: null };
+    const file = JSON.parse(readFileSync(new URL(name, VECTORS), 'utf8'));
+    return { vectors: file.vectors, file, error: null };
   } catch (err) {
-    return { vectors: [], error: /** @type {Error} */ (err) };
+    return { vectors: [], file: null, error: /** @type {Error} */ (err) };
   }
 }
 
@@ -23,11 +25,14 @@ function load(name) {
 const foldOrder = (ops, order) => order.reduce((state, index) => applyOp(state, ops[index]), /** @type {any} */ (null));
 
 describe('merge.json', () => {
-  const { vectors, error } = load('merge.json');
+  const { vectors, file, error } = load('merge.json');
   test('the file exists and holds vectors', () => {
     assert.equal(error, null, `sync/vectors/merge.json: ${error?.message}`);
     assert.ok(vectors.length > 0);
     assert.ok(vectors.some((v) => 'expected_error' in v) && vectors.some((v) => 'expected' in v));
+  });
+  test('the vectors were made with the same register bound', () => {
+    assert.equal(file?.max_overwritten, MAX_OVERWRITTEN);
   });
 
   for (const vector of vectors) {
@@ -45,6 +50,7 @@ describe('merge.json', () => {
       for (const order of vector.orders) {
         const label = `order ${JSON.stringify(order)}`;
         assert.deepEqual(foldOrder(ops, order), vector.expected, label);
+        assert.deepEqual(applyOps(null, order.map((/** @type {number} */ i) => ops[i])), vector.expected, `${label}: applyOps`);
         const half = Math.floor(order.length / 2);
         const a = foldOrder(ops, order.slice(0, half));
         const b = foldOrder(ops, order.slice(half));
@@ -53,6 +59,23 @@ describe('merge.json', () => {
       }
       // Vectors are the wire form: what the JSON text says, the ops must not have been changed by applying.
       assert.deepEqual(ops, vector.ops);
+    });
+  }
+});
+
+describe('storage.json', () => {
+  const { vectors, error } = load('storage.json');
+  test('the file exists and holds vectors', () => {
+    assert.equal(error, null, `sync/vectors/storage.json: ${error?.message}`);
+    assert.ok(vectors.length > 0);
+  });
+
+  for (const vector of vectors) {
+    test(vector.name, () => {
+      assert.equal(stateToStorage(vector.state), vector.storage, 'the same text as the Python twin, byte for byte');
+      assert.deepEqual(stateFromStorage(vector.storage), vector.state);
+      // What IndexedDB holds: the object, through a structured clone.
+      assert.deepEqual(stateFromCompact(structuredClone(stateToCompact(vector.state))), vector.state);
     });
   }
 });

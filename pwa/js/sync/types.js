@@ -32,7 +32,8 @@
  * @property {string} op          id of the op that wrote it
  * @property {number | null} author
  *
- * A last-writer-wins register: the winning write plus every losing write, ascending by (clock, replica, op).
+ * A last-writer-wins register: the winning write plus the MAX_OVERWRITTEN (4) most recent losing writes,
+ * ascending by (clock, replica, op); older losers are only in the server's op log.
  * @typedef {Write & {overwritten: Write[]}} Register
  *
  * One entry of an append-only log; `id` is the id of the op that appended it.

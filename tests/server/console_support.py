@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from server.auth.sessions import COOKIE_NAME
 from server.db import Store
-from server.models import Area, AreaLevel, Household, Role
+from server.models import Area, AreaLevel, Assignment, AuditEvent, Household, Role
+from server.services.members import add_member
 from server.settings import Settings
 from tests.server.conftest import ORIGIN
 from tests.server.factories import Phone, enroll_phone
@@ -114,3 +116,32 @@ def marked_ids(html: str, name: str, attribute: str = "data-id") -> list[str]:
 
 def has_marked(html: str, name: str) -> bool:
     return f'data-testid="{name}"' in html
+
+
+async def member(store: Store, name: str, role: Role, areas: list[int], phone: str | None = None) -> int:
+    """A member without a device (the console needs none to manage them)."""
+    async with store.write() as session:
+        return (await add_member(session, name=name, area_ids=areas, role=role, phone=phone)).id
+
+
+async def events(store: Store, kind: str) -> list[AuditEvent]:
+    async with store.read() as session:
+        return list((await session.scalars(select(AuditEvent).where(AuditEvent.kind == kind))).all())
+
+
+async def current_areas(store: Store, member_id: int) -> list[int]:
+    async with store.read() as session:
+        rows = await session.scalars(
+            select(Assignment.area_id).where(Assignment.member_id == member_id, Assignment.ended_at.is_(None))
+        )
+        return sorted(rows.all())
+
+
+def done(response: httpx.Response, member_id: int, what: str) -> None:
+    assert response.status_code == 303, response.text[-2000:]
+    assert response.headers["location"] == f"/console/members/{member_id}?done={what}"
+
+
+def refused(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text[-2000:]
+    assert f'data-code="{code}"' in response.text

@@ -12,6 +12,7 @@ from server.app import CONTENT_SECURITY_POLICY
 from server.console.i18n import CATALOGUES
 from server.console.pages.members import DONE
 from server.db import Store
+from server.domain.record_types import RECORD_TYPES
 from server.models import Member, Role
 from server.services.audit import KINDS
 from server.settings import Settings
@@ -118,7 +119,7 @@ def test_both_catalogues_have_every_key_the_templates_use() -> None:
         {f"role.{role.value}" for role in Role} | {f"audit.{kind}" for kind in KINDS}
         | {f"done.{d}" for d in DONE}
         | {f"level.{level}" for level in ("street", "community", "grid")}
-        | {f"method.{m}" for m in ("passkey", "device_key")} | {f"type.{t}" for t in ("visit", "mediation")}
+        | {f"method.{m}" for m in ("passkey", "device_key")} | {f"type.{t}" for t in RECORD_TYPES}
         | {f"denied.{code}.{part}" for code in ("not_found", "csrf_failed", "bad_origin", "invalid_request")
            for part in ("title", "text")}
         | {f"members.status_{s}" for s in ("active", "inactive", "all")}

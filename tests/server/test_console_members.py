@@ -1,4 +1,5 @@
-"""Page 6, members and devices: every action, and who may do it for whom (role and scope, server-side)."""
+"""Page 6, members: the list, adding, dated assignments, moving, deactivating — each action and who may do
+it for whom (role and scope, checked server-side)."""
 
 from __future__ import annotations
 
@@ -12,48 +13,23 @@ from sqlalchemy import select
 
 from server.console.dates import OFFICE_TZ
 from server.db import Store
-from server.models import Assignment, AuditEvent, Member, Role
-from server.services.members import add_member
+from server.models import Assignment, Member, Role
 from server.settings import Settings
 from tests.server.console_support import (
     Town,
     console_get,
     console_post,
+    current_areas,
+    done,
+    events,
     has_marked,
     make_town,
     marked_ids,
+    member,
     person,
+    refused,
 )
 from tests.server.factories import Phone
-
-
-async def member(store: Store, name: str, role: Role, areas: list[int], phone: str | None = None) -> int:
-    """A member without a device (the console needs none to manage them)."""
-    async with store.write() as session:
-        return (await add_member(session, name=name, area_ids=areas, role=role, phone=phone)).id
-
-
-async def events(store: Store, kind: str) -> list[AuditEvent]:
-    async with store.read() as session:
-        return list((await session.scalars(select(AuditEvent).where(AuditEvent.kind == kind))).all())
-
-
-async def current_areas(store: Store, member_id: int) -> list[int]:
-    async with store.read() as session:
-        rows = await session.scalars(
-            select(Assignment.area_id).where(Assignment.member_id == member_id, Assignment.ended_at.is_(None))
-        )
-        return sorted(rows.all())
-
-
-def done(response: httpx.Response, member_id: int, what: str) -> None:
-    assert response.status_code == 303, response.text[-2000:]
-    assert response.headers["location"] == f"/console/members/{member_id}?done={what}"
-
-
-def refused(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text[-2000:]
-    assert f'data-code="{code}"' in response.text
 
 
 @pytest.fixture
@@ -337,158 +313,6 @@ async def test_a_grid_leader_sees_their_members_but_changes_nothing(
     assert not has_marked(page.text, "issue-code") and not has_marked(page.text, "revoke-device")
     refused(code, 403, "not_allowed")
     refused(revoke, 403, "not_allowed")
-
-
-# ---- enrollment links, devices, lockouts -----------------------------------------------------------------
-
-
-async def test_an_enrollment_link_is_shown_once_with_its_qr_code_and_enrolls_the_member(
-    client: httpx.AsyncClient, store: Store, town: Town, dora: Phone
-) -> None:
-    new = await member(store, "孟新", Role.MEMBER, [town.grid_a])
-
-    response = await console_post(client, dora, f"/console/members/{new}/codes", {"purpose": "enroll"})
-
-    assert response.status_code == 200
-    (code,) = re.findall(r'data-testid="code-value">([A-Z0-9-]+)<', response.text)
-    assert f'href="http://localhost/#enroll={code}"' in response.text
-    assert re.search(r'<svg role="img" viewBox="0 0 \d+ \d+" class="qr"><title>' + code, response.text)
-    start = await client.post("/api/enroll/start", json={"code": code})
-    assert start.status_code == 200 and start.json()["member"]["id"] == new
-    (event,) = await events(store, "code_issued")
-    assert (event.member_id, event.detail) == (new, {"purpose": "enroll", "by": dora.member_id})
-
-
-async def test_a_members_devices_show_how_they_log_in_and_when_they_were_last_used(
-    client: httpx.AsyncClient, store: Store, settings: Settings, town: Town, dora: Phone
-) -> None:
-    alice = await person(store, settings, town, "李华", Role.MEMBER)
-    await client.get("/api/me", headers=alice.headers)
-
-    page = await console_get(client, dora, f"/console/members/{alice.member_id}")
-
-    assert marked_ids(page.text, "device-row") == [alice.device_id]
-    assert marked_ids(page.text, "device-row", "data-status") == ["active"]
-    assert "李华的手机" in page.text and "本机密钥" in page.text
-
-
-async def test_revoking_a_device_ends_its_sessions_for_good(
-    client: httpx.AsyncClient, store: Store, settings: Settings, town: Town, dora: Phone
-) -> None:
-    alice = await person(store, settings, town, "李华", Role.MEMBER)
-    outsider = await person(store, settings, town, "周红", Role.MEMBER, [town.grid_d])
-
-    response = await console_post(client, dora, f"/console/devices/{alice.device_id}/revoke")
-    again = await console_post(client, dora, f"/console/devices/{alice.device_id}/revoke")
-    hidden = await console_post(client, dora, f"/console/devices/{outsider.device_id}/revoke")
-    unknown = await console_post(client, dora, "/console/devices/nosuchdevice/revoke")
-
-    done(response, alice.member_id, "revoked")
-    refused(again, 400, "already_revoked")
-    refused(hidden, 404, "not_found")
-    refused(unknown, 404, "not_found")
-    assert (await client.get("/api/me", headers=alice.headers)).status_code == 401
-    assert (await client.post("/api/login/start", json={"device": alice.device_id})).status_code == 401
-    assert (await client.get("/api/me", headers=outsider.headers)).status_code == 200
-    (event,) = await events(store, "device_revoked")
-    assert (event.device_id, event.detail) == (alice.device_id, {"by": dora.member_id})
-
-
-async def test_a_pin_lockout_is_shown_and_one_click_issues_the_recovery_link(
-    client: httpx.AsyncClient, store: Store, settings: Settings, town: Town, dora: Phone
-) -> None:
-    alice = await person(store, settings, town, "李华", Role.MEMBER)
-    await client.post(
-        "/api/device/lockout", json={"device": alice.device_id, "lockout_key": alice.lockout_key}
-    )
-
-    home = await console_get(client, dora, "/console/")
-    page = await console_get(client, dora, f"/console/members/{alice.member_id}")
-    recovery = await console_post(
-        client, dora, f"/console/members/{alice.member_id}/codes", {"purpose": "recovery"}
-    )
-
-    assert has_marked(home.text, "lockout") and f"/console/members/{alice.member_id}#devices" in home.text
-    assert has_marked(page.text, "lockout-notice") and has_marked(page.text, "issue-recovery")
-    assert marked_ids(page.text, "device-row", "data-status") == ["locked"]
-    assert "PIN 码锁定" in page.text, "the lockout from the audit log"
-    assert (
-        recovery.status_code == 200 and "恢复登记码" in recovery.text and "被锁定的那部手机" in recovery.text
-    )
-    (event,) = await events(store, "code_issued")
-    assert event.detail == {"purpose": "recovery", "by": dora.member_id}
-
-
-async def test_the_lockout_is_gone_once_the_member_enrolled_again_on_the_locked_phone(
-    client: httpx.AsyncClient, store: Store, settings: Settings, town: Town, dora: Phone
-) -> None:
-    from tests.server.factories import DeviceKey, enroll_with_key, new_code
-
-    alice = await person(store, settings, town, "李华", Role.MEMBER)
-    await client.post(
-        "/api/device/lockout", json={"device": alice.device_id, "lockout_key": alice.lockout_key}
-    )
-
-    await enroll_with_key(store, settings, await new_code(store, alice.member_id), DeviceKey(),
-                          previous_device=alice.device_id)  # fmt: skip
-
-    page = await console_get(client, dora, f"/console/members/{alice.member_id}")
-    assert not has_marked(page.text, "lockout-notice")
-    assert sorted(marked_ids(page.text, "device-row", "data-status")) == ["active", "revoked"]
-
-
-# ---- liaison households (1+N) ----------------------------------------------------------------------------
-
-
-async def test_a_liaison_leads_up_to_five_members_of_their_grid_one_liaison_each(
-    client: httpx.AsyncClient, store: Store, town: Town, dora: Phone
-) -> None:
-    liaison = await member(store, "联络户王", Role.LIAISON, [town.grid_a])
-    other = await member(store, "联络户赵", Role.LIAISON, [town.grid_a])
-    team = [await member(store, f"党员{n}", Role.MEMBER, [town.grid_a]) for n in range(6)]
-    elsewhere = await member(store, "陈静", Role.MEMBER, [town.grid_b])
-    leader = await member(store, "网格长", Role.GRID_LEADER, [town.grid_a])
-
-    async def link(liaison_id: int, member_id: int) -> httpx.Response:
-        return await console_post(
-            client, dora, f"/console/members/{liaison_id}/liaison", {"member": member_id}
-        )
-
-    for member_id in team[:5]:
-        done(await link(liaison, member_id), liaison, "linked")
-    refused(await link(liaison, team[5]), 400, "liaison_full")
-    refused(await link(other, team[0]), 400, "already_led")
-    refused(await link(other, elsewhere), 400, "not_same_grid")
-    refused(await link(other, leader), 400, "not_a_member")
-    refused(await link(team[5], team[4]), 400, "not_a_liaison")
-
-    page = await console_get(client, dora, f"/console/members/{liaison}")
-    listing = await console_get(client, dora, "/console/members", q="党员0")
-    led_page = await console_get(client, dora, f"/console/members/{team[0]}")
-    assert sorted(int(i) for i in marked_ids(page.text, "led-member")) == sorted(team[:5])
-    assert "联络户：联络户王" in listing.text
-    assert has_marked(led_page.text, "led-by") and "联络户王" in led_page.text
-    assert {e.detail["liaison"] for e in await events(store, "liaison_linked")} == {liaison}
-
-
-async def test_removing_or_moving_a_member_ends_their_liaison_link(
-    client: httpx.AsyncClient, store: Store, town: Town, dora: Phone
-) -> None:
-    liaison = await member(store, "联络户王", Role.LIAISON, [town.grid_a])
-    first = await member(store, "党员甲", Role.MEMBER, [town.grid_a])
-    second = await member(store, "党员乙", Role.MEMBER, [town.grid_a])
-    for member_id in (first, second):
-        await console_post(client, dora, f"/console/members/{liaison}/liaison", {"member": member_id})
-
-    removed = await console_post(client, dora, f"/console/members/{liaison}/liaison/{first}/end")
-    await console_post(client, dora, f"/console/members/{second}/move", {"area": town.grid_b})
-
-    done(removed, liaison, "unlinked")
-    page = await console_get(client, dora, f"/console/members/{liaison}")
-    assert marked_ids(page.text, "led-member") == []
-    assert len(await events(store, "liaison_unlinked")) == 2
-    (options,) = re.findall(r'<select id="led" name="member">(.*?)</select>', page.text, re.S)
-    assert [int(i) for i in re.findall(r'value="(\d+)"', options)] == [first]
 
 
 async def test_overview_counts_the_coordinators_members(

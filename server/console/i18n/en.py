@@ -31,6 +31,9 @@ MESSAGES: dict[str, str] = {
     "method.device_key": "Device key",
     "type.visit": "Visits",
     "type.mediation": "Mediation",
+    "type.curtain_check": "Curtain checks",
+    "type.request": "Requests",
+    "type.household": "Household corrections",
     # login
     "login.title": "Log in to the Lianhu console",
     "login.intro": "Log in as a member enrolled in this browser: choose the member, enter the PIN.",

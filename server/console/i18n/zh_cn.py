@@ -31,6 +31,9 @@ MESSAGES: dict[str, str] = {
     "method.device_key": "本机密钥",
     "type.visit": "走访",
     "type.mediation": "矛盾调解",
+    "type.curtain_check": "窗帘行动",
+    "type.request": "群众诉求",
+    "type.household": "住户信息更正",
     # login
     "login.title": "登录联户工作台",
     "login.intro": "使用在本浏览器登记过的身份登录：选择成员，输入 PIN 码。",

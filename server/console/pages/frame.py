@@ -13,6 +13,7 @@ from server.console.context import Console, authenticated_post, page, render_pla
 from server.console.services.devices import lockouts_waiting
 from server.console.services.overview import recent_records, record_counts
 from server.console.services.permissions import console_scope
+from server.domain.record_types import RECORD_TYPES
 from server.errors import Unauthenticated
 from server.routes.common import current_principal, store_of
 from server.services import login
@@ -31,7 +32,13 @@ async def home(console: Console) -> Response:
         counts = await record_counts(session, console.principal)
         recent = await recent_records(session, console.principal)
     return await console.render(
-        "home.html", nav="home", member_total=members.total, lockouts=lockouts, counts=counts, recent=recent
+        "home.html",
+        nav="home",
+        member_total=members.total,
+        lockouts=lockouts,
+        counts=counts,
+        recent=recent,
+        record_types=list(RECORD_TYPES),
     )
 
 

@@ -7,15 +7,27 @@ INSTALLED := $(VENV)/.installed
 TEST_ENV := HOME=$(CURDIR)/.tmp/home TMPDIR=$(CURDIR)/.tmp/tmp PYTHONDONTWRITEBYTECODE=1
 export LIANHU_DATABASE_URL ?= sqlite+aiosqlite:///$(CURDIR)/var/lianhu.sqlite3
 
-.PHONY: run test install system-deps lint test-sync test-server test-js test-e2e bench vectors clean
+.PHONY: run test install lock system-deps lint test-sync test-server test-js test-e2e bench vectors clean
 
-$(INSTALLED): pyproject.toml
+# requirements.lock pins every Python package (pip freeze of a fresh install) and is used as constraints:
+# `make lock` refreshes it after a change of pyproject.toml's dependencies.
+$(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
 install: $(INSTALLED)
+
+LOCK_VENV := .tmp/lock-venv
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/pip install --quiet -e '.[dev]'
+	{ echo "# Pinned Python dependencies: written by make lock, used as constraints by make install."; \
+	  $(LOCK_VENV)/bin/pip freeze --exclude-editable; } > requirements.lock
+	rm -rf $(LOCK_VENV)
 
 ## make run: set up, migrate, load demo data into an empty database, serve at http://localhost:8000
 run: $(INSTALLED)

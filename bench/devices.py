@@ -92,7 +92,7 @@ def paced(
         server_cpu = sum(s.cpu_seconds() for s in servers) - cpu
     merged: dict[str, Any] = {"errors": {}, "push_ms": [], "pull_ms": [], "server_cpu_s": server_cpu}
     for out in outs:
-        for key in ("syncs", "late", "accepted", "rejected", "pulled", "client_cpu_s"):
+        for key in ("syncs", "late", "missed", "accepted", "rejected", "pulled", "client_cpu_s"):
             merged[key] = merged.get(key, 0) + out[key]
         merged["push_ms"] += out["push_ms"]
         merged["pull_ms"] += out["pull_ms"]
@@ -162,8 +162,8 @@ def _paced_rows(label: str, r: dict[str, Any]) -> list[Row]:
     return [
         Row(NAME, f"{r['devices']} devices, 5-op push + pull every 10 s, {label}: push",
             f"p50 {push50:.0f} ms, p99 {push99:.0f} ms, {errors} errors",
-            f"offered {offered:.0f} syncs/s, done {r['syncs'] / r['elapsed_s']:.1f}/s, {r['late']} late; "
-            f"clients {client_share:.0%} CPU each", "—", "0 errors, p99 < 500 ms",
+            f"offered {offered:.0f} syncs/s, done {r['syncs'] / r['elapsed_s']:.1f}/s ({r['late']} late, "
+            f"{r['missed']} missed); clients {client_share:.0%} CPU each", "—", "0 errors, p99 < 500 ms",
             errors == 0 and push99 < 500, {k: v for k, v in r.items() if not k.endswith("_ms")}),
         Row(NAME, f"pulls while pushes run, {label}: pull", f"p50 {percentile(r['pull_ms'], 50):.0f} ms, "
             f"p99 {pull99:.0f} ms", f"{len(r['pull_ms'])} pulls", "—", "reads never wait (p99 < 500 ms)",

@@ -210,6 +210,21 @@ export function householdChanges(before, after, writable) {
   return changes;
 }
 
+/** The household record's fields that are part of the 家庭基本情况表 (basic information sheet). */
+export const SHEET_FIELDS = /** @type {const} */ (['residents', 'health', 'income', 'emergency_contact']);
+
+/**
+ * A correction of the sheet's contents updates the sheet: unless the member set its date themselves, it
+ * becomes today (the 三要有 date then says when the sheet was last brought up to date).
+ * @param {Record<string, any>} changes  from householdChanges
+ * @param {string} today "YYYY-MM-DD"
+ * @param {(field: string) => boolean} writable
+ */
+export function withSheetDate(changes, today, writable) {
+  if ('info_sheet' in changes || !writable('info_sheet')) return changes;
+  return SHEET_FIELDS.some((name) => name in changes) ? { ...changes, info_sheet: today } : changes;
+}
+
 /**
  * Resident rows of the form, as the declaration wants them: empty rows dropped, text trimmed, a birth
  * year only when it is a number, keys the row did not have left out.

@@ -17,6 +17,7 @@ import {
   overlayHousehold,
   residentsFromForm,
   sortByUrgency,
+  withSheetDate,
 } from '../../pwa/js/households.js';
 import { build, COLLEAGUE, household, LEADER, ME, op, recordId, visit, world } from './today-fixture.mjs';
 
@@ -116,6 +117,14 @@ test('an edit sends only the changed fields the member may write', () => {
   const tagged = household('hh-2', { tags: ['frail', 'elderly_alone'] });
   assert.deepEqual(householdChanges(tagged, { tags: ['elderly_alone', 'frail'] }, writable), {}, 'the order of tags is no change');
   assert.deepEqual(householdChanges(tagged, { tags: ['elderly_alone'] }, writable), { tags: ['elderly_alone'] });
+});
+
+test('correcting the sheet\'s contents dates the sheet today, unless the member dated it', () => {
+  const all = () => true;
+  assert.deepEqual(withSheetDate({ phone: '1' }, '2026-11-30', all), { phone: '1' });
+  assert.deepEqual(withSheetDate({ health: '高血压' }, '2026-11-30', all), { health: '高血压', info_sheet: '2026-11-30' });
+  assert.deepEqual(withSheetDate({ residents: [], info_sheet: '2026-11-01' }, '2026-11-30', all), { residents: [], info_sheet: '2026-11-01' });
+  assert.deepEqual(withSheetDate({ income: 'normal' }, '2026-11-30', (f) => f !== 'info_sheet'), { income: 'normal' });
 });
 
 test('resident rows: empty rows dropped, text trimmed, birth year a number, notes kept', () => {

@@ -7,16 +7,19 @@ Screenshots (1280×800 and 360×740) go to .tmp/screenshots/console-*.png for a 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
-from conftest import CHROMIUM_ARGS, NO_WEBAUTHN, NewPhone, PageLog, Server
+from conftest import NO_WEBAUTHN, NewPhone, PageLog, Server
 from phone import PIN, SCREENSHOTS, by_testid, enroll
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
+from sync import uuid7
+
 DESKTOP = ViewportSize(width=1280, height=800)
 PHONE = ViewportSize(width=360, height=740)
-assert CHROMIUM_ARGS  # the same Chromium the phones use (conftest's browser fixture)
 
 
 @pytest.fixture
@@ -60,7 +63,6 @@ def test_a_coordinator_adds_a_member_whose_phone_enrolls_with_the_link_from_the_
     desk.goto(f"{server.url}/console/")
     expect(desk.locator(by_testid("console-who"))).to_contain_text("刘书记")
     expect(desk.locator(by_testid("console-who"))).to_contain_text(community["name"])
-    both_sizes(desk, "home")
 
     # Members and devices: the community's members, then a new one.
     desk.locator(by_testid("nav-members")).click()
@@ -94,6 +96,24 @@ def test_a_coordinator_adds_a_member_whose_phone_enrolls_with_the_link_from_the_
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-status", "active")
     both_sizes(desk, "member")
+
+    # A colleague in that grid syncs a visit: the overview lists it among the recent records.
+    colleague = next(
+        m for m in server.cli_json("member", "list", "--area", str(grid["id"])) if m["name"] != "孟新"
+    )
+    token = server.enroll_token(colleague["id"])
+    _, me = server.api("GET", "/api/me", token=token)
+    _, households = server.api("GET", "/api/households", token=token)
+    visit = {
+        "id": uuid7(), "record": uuid7(), "type": "visit", "household": households["households"][0]["id"],
+        "clock": f"{int(time.time() * 1000):015d}-00000", "replica": me["device"]["id"], "kind": "set",
+        "fields": {"date": date.today().isoformat(), "items": ["policy"], "notes": "老人身体尚好"},
+    }  # fmt: skip
+    status, pushed = server.api("POST", "/api/sync/push", token=token, body={"ops": [visit]})
+    assert (status, pushed["results"][0]["status"]) == (200, "accepted"), pushed
+    desk.locator(by_testid("nav-home")).click()
+    expect(desk.locator(f'{by_testid("recent-record")}[data-record-id="{visit["record"]}"]')).to_be_visible()
+    both_sizes(desk, "home")
 
     # Log out of the console; log in again through /console/login with the app's device key and the PIN.
     desk.locator(by_testid("console-logout")).click()

@@ -31,7 +31,7 @@ class AreaOption:
     name: str
     level: str
     depth: int
-    path: str  # e.g. "七里河社区 · 第3网格"
+    path: str  # from the coordinator's own area down, e.g. "七里河社区 · 第3网格"
 
 
 async def _areas(session: AsyncSession) -> dict[int, dict[str, Any]]:
@@ -70,8 +70,10 @@ async def area_options(session: AsyncSession, scope: ConsoleScope) -> list[AreaO
     """Every area in the coordinator's scope, in tree order, for pickers (filter, assign, move)."""
     areas = await _areas(session)
     depth = {"street": 0, "community": 1, "grid": 2}
+    mine = [a for a in areas.values() if a["id"] in scope.areas]
+    # The path inside the coordinator's own areas: a community's grids read "七里河社区 · 第3网格".
     return [
         AreaOption(area["id"], area["name"], area["level"], depth.get(area["level"], 0),
-                   " · ".join(_path(areas, area["id"])))
-        for area in in_tree_order([a for a in areas.values() if a["id"] in scope.areas])
+                   " · ".join(_path({i: a for i, a in areas.items() if i in scope.areas}, area["id"])))
+        for area in in_tree_order(mine)
     ]  # fmt: skip

@@ -199,7 +199,14 @@ def wait_until_up(server: Server, timeout: float = 30) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(template_db: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+def server_env() -> dict[str, str]:
+    """Extra ``LIANHU_*`` settings for the module's server; a test module overrides this fixture (say, an
+    early ``LIANHU_CURTAIN_DEADLINE`` so that today's curtain checks are already overdue)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(template_db: Path, server_env: dict[str, str], request: pytest.FixtureRequest) -> Iterator[Server]:
     name = request.module.__name__.rsplit(".", 1)[-1]
     db_path = RUN_DIR / f"{name}.sqlite3"
     # The backup API, not a file copy: it also takes whatever still sits in the template's WAL.
@@ -215,6 +222,7 @@ def server(template_db: Path, request: pytest.FixtureRequest) -> Iterator[Server
         "LIANHU_SECRET_KEY": SECRET_KEY,
         # Every test enrolls and logs in from 127.0.0.1; the limit itself is the server suite's business.
         "LIANHU_AUTH_RATE_PER_MINUTE": "1000",
+        **server_env,
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(

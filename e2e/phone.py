@@ -30,19 +30,29 @@ PIN = "258036"
 
 
 def enroll(
-    page: Page, base_url: str, code: str, *, pin: str = PIN, shot: str | None = None, navigate: bool = True
+    page: Page,
+    base_url: str,
+    code: str,
+    *,
+    pin: str = PIN,
+    shot: str | None = None,
+    navigate: bool = True,
+    shared: bool = False,
 ) -> None:
-    """Open the enrollment link a coordinator would send, tap 登记, and set the PIN twice."""
+    """Open the enrollment link a coordinator would send, say whose device this is (never preset), tap
+    登记, and set the PIN twice. The app opens on 今日; wait for the first sync round (it brings the
+    households)."""
     if navigate:
         page.goto(f"{base_url}/#enroll={code}")
     expect(page.locator(by_testid("enroll-code"))).to_have_value(code)
+    page.locator(by_testid("enroll-shared" if shared else "enroll-own")).check()
     if shot:
         expect(page.locator(by_testid("enroll-member"))).to_be_visible()
         screenshot(page, shot)
     page.locator(by_testid("enroll-submit")).click()
     set_pin(page, pin)
-    expect(page.locator(by_testid("households-screen"))).to_be_visible()
-    expect(page.locator(by_testid("household-item")).first).to_be_visible()
+    expect(page.locator(by_testid("today-screen"))).to_be_visible()
+    expect(page.locator(by_testid("app-header"))).not_to_have_attribute("data-sync-rounds", "0")
 
 
 def set_pin(page: Page, pin: str = PIN, *, shot: str | None = None) -> None:
@@ -178,9 +188,12 @@ class Visit:
 
 
 def record_visit(page: Page, household_id: str, visit: Visit, *, shot: str | None = None) -> None:
-    """From my households, tap the household and fill in the visit form (the date defaults to today)."""
+    """From my households, tap the household's 记走访 and fill in the visit form (the date defaults to
+    today)."""
     page.locator(by_testid("tab-households")).click()
-    page.locator(f'{by_testid("household-item")}[data-id="{household_id}"]').click()
+    page.locator(
+        f'{by_testid("household-item")}[data-id="{household_id}"] {by_testid("household-visit")}'
+    ).click()
     expect(page.locator(by_testid("visit-household"))).to_have_value(household_id)
     for item in visit.items:
         page.locator(by_testid(f"visit-item-{item}")).check()

@@ -104,10 +104,18 @@ def test_device_key_login_offline_unlock_lockout_and_reenrollment(
     code = server.code_for(member["id"])
     page.locator(by_testid("enroll-code")).fill(code)
     expect(page.locator(by_testid("enroll-member"))).to_contain_text("重新登记后")
+    # Own phone or shared device is the member's choice, never preset (it came preset to "shared").
+    expect(page.locator(by_testid("enroll-own"))).not_to_be_checked()
+    expect(page.locator(by_testid("enroll-shared"))).not_to_be_checked()
+    page.locator(by_testid("enroll-submit")).click()
+    expect(page.locator(by_testid("enroll-error"))).to_have_text(
+        "请选择：这是您自己的手机，还是网格站的共用设备"
+    )
+    page.locator(by_testid("enroll-own")).check()
     page.locator(by_testid("enroll-submit")).click()
     expect(page.locator(by_testid("pin-unsynced"))).to_contain_text("1 条未同步")
     set_pin(page, "470286", shot="33-reenroll-pin")
-    expect(page.locator(by_testid("households-screen"))).to_be_visible()
+    expect(page.locator(by_testid("today-screen"))).to_be_visible()
     sync(page)
     expect_unsynced(page, 0)
     (row,) = server.query(

@@ -17,6 +17,7 @@ def test_a_bad_code_gets_a_friendly_error_and_a_typed_code_works(server: Server,
     expect(page.locator(by_testid("enroll-offline"))).to_be_hidden()
 
     page.locator(by_testid("enroll-code")).fill("AAAA-BBBB")
+    page.locator(by_testid("enroll-own")).check()
     page.locator(by_testid("enroll-submit")).click()
     expect(page.locator(by_testid("enroll-error"))).to_have_text(
         "登记码无效、已过期或已被使用，请向社区重新索取。"
@@ -40,8 +41,7 @@ def test_a_bad_code_gets_a_friendly_error_and_a_typed_code_works(server: Server,
     expect(page.locator(by_testid("pin-error"))).to_have_text("两次输入的 PIN 码不一致，请重新输入")
     screenshot(page, "00b-pin-mismatch")
     set_pin(page, "135790")
-    expect(page.locator(by_testid("households-screen"))).to_be_visible()
-    expect(page.locator(by_testid("household-item")).first).to_be_visible()
+    expect(page.locator(by_testid("today-screen"))).to_be_visible()
     me = api_call(page, "GET", "/api/me")["body"]
     assert isinstance(me, dict)
     assert (me["member"]["id"], me["device"]["label"], me["device"]["method"]) == (
@@ -58,6 +58,7 @@ def test_offline_enrollment_says_it_needs_the_network(server: Server, new_phone:
     page.context.set_offline(True)
     expect(page.locator(by_testid("enroll-offline"))).to_be_visible()
     expect(page.locator(by_testid("net-status"))).to_have_attribute("data-state", "offline")
+    page.locator(by_testid("enroll-own")).check()
     page.locator(by_testid("enroll-submit")).click()
     expect(page.locator(by_testid("enroll-error"))).to_have_text("无法连接服务器，请检查网络后重试。")
     screenshot(page, "00-enroll-offline")

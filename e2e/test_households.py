@@ -1,5 +1,5 @@
-"""My households: the households of my grids only, searchable by tag label, address or head, and a tap
-starts a visit with the household already chosen."""
+"""My households: the households of my grids only, searchable by tag label, address or head, and a
+household's 记走访 starts a visit with the household already chosen."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_my_households_are_searchable_and_start_a_visit(server: Server, new_phon
     target = next(row for row in mine if row["id"] == alone[0])
     page.locator(by_testid("household-search")).fill(target["address"])
     expect(page.locator(by_testid("household-item"))).to_have_count(1)
-    page.locator(by_testid("household-item")).click()
+    page.locator(by_testid("household-visit")).click()
     expect(page.locator(by_testid("visit-new-screen"))).to_be_visible()
     expect(page.locator(by_testid("visit-household"))).to_have_value(target["id"])
     screenshot(page, "03b-visit-form-top")

@@ -29,9 +29,10 @@ def test_a_passkey_member_enrolls_logs_out_and_logs_in_again(server: Server, new
     page.goto(f"{server.url}/#enroll={code}")
     expect(page.locator(by_testid("enroll-member"))).to_have_text("这是刘洋的登记码")
     screenshot(page, "20-enroll-link")
+    page.locator(by_testid("enroll-own")).check()
     page.locator(by_testid("enroll-submit")).click()
     set_pin(page, "258036", shot="21-pin-setup")
-    expect(page.locator(by_testid("household-item")).first).to_be_visible()
+    expect(page.locator(by_testid("today-screen"))).to_be_visible()
 
     (device,) = server.query(
         "SELECT id, method, credential_id, sign_count FROM devices WHERE member_id = ?", (member["id"],)

@@ -70,12 +70,12 @@ def test_two_members_share_a_tablet_without_seeing_each_others_records(
     page.context.set_offline(False)
     expect_session_ended(page)
     page.locator(by_testid("member-add")).click()
-    expect(page.locator(by_testid("enroll-shared"))).to_be_checked()  # a second member: a shared device
+    expect(page.locator(by_testid("enroll-shared"))).not_to_be_checked()  # the member says so, below
     code = server.code_for(second["id"])
     page.locator(by_testid("enroll-code")).fill(code)
     expect(page.locator(by_testid("enroll-member"))).to_have_text("这是高峰的登记码")
     screenshot(page, "40-add-member")
-    enroll(page, server.url, code, pin="369147", navigate=False)
+    enroll(page, server.url, code, pin="369147", navigate=False, shared=True)
     (shared_device,) = server.query("SELECT shared FROM devices WHERE member_id = ?", (second["id"],))
     assert shared_device["shared"]
 

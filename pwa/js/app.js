@@ -11,16 +11,19 @@
 import { createApi } from './api.js';
 import * as db from './db.js';
 import { errorMessage, setLang, t } from './i18n/index.js';
-import { MEMBER_ROUTES, parseRoute } from './router.js';
+import { HOME, MEMBER_ROUTES, parseRoute } from './router.js';
 import { createSession } from './session.js';
 import { createStartScreens } from './start-screens.js';
 import { createAppHeader } from './ui/app-header.js';
 import { confirmDialog } from './ui/confirm-dialog.js';
 import { h } from './ui/dom.js';
+import { householdEdit } from './ui/household-edit.js';
 import { householdList } from './ui/household-list.js';
+import { householdPage } from './ui/household-page.js';
 import { loginBanner } from './ui/login-banner.js';
 import { meScreen } from './ui/me-screen.js';
 import { tabBar } from './ui/tab-bar.js';
+import { todayScreen } from './ui/today-screen.js';
 import { showToast } from './ui/toast.js';
 import { visitForm } from './ui/visit-form.js';
 import { visitList } from './ui/visit-list.js';
@@ -67,7 +70,7 @@ const api = createApi({
 });
 
 /** @type {import('./ui/app-header.js').HeaderState} */
-const headerState = { enrolled: false, online: navigator.onLine, syncing: false, last: null, unsynced: 0, rounds: 0 };
+const headerState = { enrolled: false, online: navigator.onLine, syncing: false, last: null, lastOk: null, unsynced: 0, rounds: 0 };
 const header = createAppHeader({ onSync: () => requestSync(true), onSwitch: () => switchMember() });
 Object.assign(header.el.dataset, { syncAsked: '0', syncAnswered: '0' });
 const banner = h('div', { class: 'banner-host' });
@@ -85,6 +88,8 @@ const session = createSession({
     headerState.syncing = running;
     if (!running) {
       headerState.last = last;
+      // The header keeps the last success through failed rounds (and reloads): "5 分钟前同步".
+      if (last?.ok) await state.data?.setMeta({ lastSyncOk: last.at }).catch(() => {});
       await current?.refresh?.();
       headerState.rounds += 1;
     }
@@ -145,14 +150,19 @@ function requestSync(manual = false) {
 }
 
 async function updateHeader() {
-  Object.assign(headerState, {
-    online: navigator.onLine,
-    enrolled: Boolean(state.data),
-    memberName: state.entry?.name ?? '',
-    auth: state.auth,
-    unsynced: state.data ? await state.data.countOutbox().catch(() => 0) : 0,
-  });
-  if (!state.data) Object.assign(headerState, { last: null, syncing: false });
+  const data = state.data;
+  const entry = state.entry;
+  const [unsynced, meta] = data
+    ? await Promise.all([data.countOutbox().catch(() => 0), data.getMetaMany(['lastSync', 'lastSyncOk']).catch(() => ({}))])
+    : [0, /** @type {Record<string, any>} */ ({})];
+  // Locked or switched while reading: a newer call draws the header, or the old member's would come back.
+  if (state.data !== data) return;
+  Object.assign(headerState, { online: navigator.onLine, enrolled: Boolean(data), memberName: entry?.name ?? '', auth: state.auth, unsynced });
+  if (!data) Object.assign(headerState, { last: null, lastOk: null, syncing: false });
+  else {
+    headerState.last ??= meta.lastSync ?? null;
+    headerState.lastOk = Math.max(meta.lastSyncOk ?? 0, headerState.last?.ok ? headerState.last.at : 0) || null;
+  }
   header.update(headerState);
   const shown = state.data && loginBanner({
     auth: state.auth,
@@ -183,7 +193,7 @@ async function logout() {
     if (!sure) return;
   }
   await session.logout();
-  ctx.navigate('#/households');
+  ctx.navigate(HOME);
 }
 
 const startScreens = createStartScreens({
@@ -200,9 +210,9 @@ const startScreens = createStartScreens({
 async function render() {
   const count = ++renderCount;
   let route = parseRoute(location.hash);
-  if (state.data && !MEMBER_ROUTES.has(route.name) && route.name !== 'enroll') {
-    history.replaceState(null, '', '#/households');
-    route = parseRoute('#/households');
+  if (state.data && (!MEMBER_ROUTES.has(route.name) || route.fallback) && route.name !== 'enroll') {
+    history.replaceState(null, '', HOME);
+    route = parseRoute(HOME);
   }
   /** @type {Screen} */
   let screen;
@@ -218,11 +228,14 @@ async function render() {
   else if (route.name === 'mediation') screen = await mediationView(ctx, route);
   else if (route.name === 'visit-new' || route.name === 'visit-edit') screen = await visitForm(ctx, route);
   else if (route.name === 'me') screen = await meScreen(ctx);
-  else screen = await householdList(ctx);
+  else if (route.name === 'households') screen = await householdList(ctx, route);
+  else if (route.name === 'household') screen = await householdPage(ctx, route);
+  else if (route.name === 'household-edit') screen = await householdEdit(ctx, route);
+  else screen = await todayScreen(ctx);
   if (count !== renderCount) return; // the member navigated on while this screen was loading
   current = screen;
   view.replaceChildren(screen.el);
-  const showTabs = Boolean(state.data) && !state.enrolling && MEMBER_ROUTES.has(route.name) && !route.name.startsWith('visit-') && !FORM_ROUTES.has(route.name);
+  const showTabs = Boolean(state.data) && !state.enrolling && MEMBER_ROUTES.has(route.name) && !route.name.startsWith('visit-') && !FORM_ROUTES.has(route.name) && route.name !== 'household-edit';
   tabs.hidden = !showTabs;
   tabs.replaceChildren(...(showTabs ? [tabBar(route.name)] : []));
   document.title = t('app.name');

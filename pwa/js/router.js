@@ -1,9 +1,13 @@
 /** Hash routes: the app is one page, and the hash survives an offline reload from the service worker. */
 
+/** Where an unlocked member lands: after unlock, enrollment, and for any hash no screen knows. */
+export const HOME = '#/today';
+
 /**
  * @param {string} hash
- * @returns {{name: string, id?: string, household?: string, enrollCode?: string, filter?: string, date?: string,
- *            visit?: string}}
+ * @returns {{name: string, id?: string, household?: string, enrollCode?: string, fallback?: boolean,
+ *            care?: string, tag?: string, overdue?: boolean, filter?: string, date?: string, visit?: string}}
+ *   fallback: no screen knows this hash (the app shows HOME)
  */
 export function parseRoute(hash) {
   const enroll = /^#enroll=(.*)$/.exec(hash);
@@ -28,9 +32,18 @@ export function parseRoute(hash) {
   if (section === 'enroll') return { name: 'enroll', enrollCode: '' };
   if (section === 'members') return { name: 'members' };
   if (section === 'unlock' && id) return { name: 'unlock', id: decodeURIComponent(id) };
-  return { name: 'households' };
+  if (section === 'today') return { name: 'today' };
+  if (section === 'households' && id && path.split('/')[2] === 'edit') return { name: 'household-edit', id: decodeURIComponent(id) };
+  if (section === 'households' && id) return { name: 'household', id: decodeURIComponent(id) };
+  if (section === 'households') {
+    return { name: 'households', care: params.get('care') ?? '', tag: params.get('tag') ?? '', overdue: params.get('overdue') === '1' };
+  }
+  return { name: 'today', fallback: true };
 }
 
+/** Whether some screen answers this hash (links to screens still being built are then left out). */
+export const isKnownRoute = (/** @type {string} */ hash) => !parseRoute(hash).fallback;
+
 /** Screens that need an unlocked member. */
-export const MEMBER_ROUTES = new Set(['households', 'visits', 'visit-new', 'visit-edit', 'me',
+export const MEMBER_ROUTES = new Set(['today', 'households', 'household', 'household-edit', 'visits', 'visit-new', 'visit-edit', 'me',
   'curtain', 'curtain-check', 'request-new', 'request', 'mediation-new', 'mediation-edit', 'mediation']);

@@ -7,7 +7,7 @@
 import * as db from './db.js';
 import { isFresh, proveEnrollment, requestPersistence, startEnrollment } from './enrollment.js';
 import { t } from './i18n/index.js';
-import { MEMBER_ROUTES } from './router.js';
+import { HOME, MEMBER_ROUTES } from './router.js';
 import { enrollScreen } from './ui/enroll-screen.js';
 import { memberPicker } from './ui/member-picker.js';
 import { pinSetup } from './ui/pin-setup.js';
@@ -34,7 +34,7 @@ export function createStartScreens({ api, session, navigate, shown, requestSync 
     const previousDevice = existing?.device.id ?? null;
     const pending = await proveEnrollment({ api, start: ceremony, label, shared, previousDevice, origin: location.origin });
     await session.enrolled({ pending, existing });
-    history.replaceState(null, '', '#/households');
+    history.replaceState(null, '', HOME);
     await shown();
     if (!(await db.getSetting('persisted'))) await db.setSettings({ persisted: await requestPersistence() });
   }
@@ -62,7 +62,7 @@ export function createStartScreens({ api, session, navigate, shown, requestSync 
       onSet: async (pin) => {
         await session.setPin(pin);
         showToast(t('enroll.welcome', { name }));
-        history.replaceState(null, '', '#/households');
+        history.replaceState(null, '', HOME);
         await shown();
       },
     });
@@ -89,7 +89,7 @@ export function createStartScreens({ api, session, navigate, shown, requestSync 
       onUnlock: async (pin) => {
         const result = await session.unlock(picked.id, pin);
         if (result.status === 'ok') {
-          if (!MEMBER_ROUTES.has(route.name)) history.replaceState(null, '', '#/households');
+          if (!MEMBER_ROUTES.has(route.name) || route.fallback) history.replaceState(null, '', HOME);
           await shown();
           requestSync();
         }

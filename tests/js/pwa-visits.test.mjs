@@ -92,7 +92,7 @@ test('households are searched by address, head and tag label, and sorted like ad
 });
 
 test('routes', () => {
-  assert.deepEqual(parseRoute(''), { name: 'households' });
+  assert.deepEqual(parseRoute(''), { name: 'today', fallback: true });
   assert.deepEqual(parseRoute('#enroll=ABCD-EFGH'), { name: 'enroll', enrollCode: 'ABCD-EFGH' });
   assert.deepEqual(parseRoute('#/visits'), { name: 'visits' });
   assert.deepEqual(parseRoute('#/visits/new?household=hh-1'), { name: 'visit-new', household: 'hh-1' });

@@ -1,14 +1,19 @@
 /**
- * The always-visible header: is this phone online, did the last sync work, how many changes wait in
- * the outbox, who is recording (a tap switches member), and the 同步 button. Tests read its data
- * attributes:
+ * The always-visible header: is this phone online, did the last sync work, how long ago the last
+ * successful sync was (kept across failed rounds: "5 分钟前同步"), how many changes wait in the outbox, who
+ * is recording (a tap switches member), and the 同步 button. Nothing of a member stays once nobody is
+ * unlocked. Tests read its data attributes:
  *   data-syncing="true|false", data-sync-rounds (finished rounds since page load),
  *   data-sync-asked / data-sync-answered (taps on 同步, and the last tap whose round is over; app.js),
- *   net-status[data-state=online|offline|syncing|failed|signedout], unsynced-count[data-count].
+ *   net-status[data-state=online|offline|syncing|failed|signedout], unsynced-count[data-count],
+ *   last-sync[data-at] (ms of the last successful sync, absent when none).
  */
 
-import { formatTime, t } from '../i18n/index.js';
+import { t } from '../i18n/index.js';
 import { h, replaceChildren } from './dom.js';
+
+/** The age text is redrawn this often, so "刚刚同步" becomes "1 分钟前同步" with no sync round. */
+const AGE_TICK_MS = 30_000;
 
 /**
  * @typedef {object} HeaderState
@@ -17,7 +22,8 @@ import { h, replaceChildren } from './dom.js';
  * @property {'unknown' | 'ok' | 'needed' | 'failed'} [auth]
  * @property {boolean} online        navigator.onLine
  * @property {boolean} syncing
- * @property {{at: number, ok: boolean, code?: string} | null} last
+ * @property {{at: number, ok: boolean, code?: string} | null} last   the last round, whatever its outcome
+ * @property {number | null} [lastOk]  when a round last succeeded (ms)
  * @property {number} unsynced      outbox entries, pending and rejected
  * @property {number} rounds
  */
@@ -35,9 +41,23 @@ export function netState({ online, syncing, last, auth }) {
 }
 
 /**
- * @param {{onSync: () => void, onSwitch: () => void}} handlers
+ * How long ago the last successful sync was: 刚刚同步, N 分钟前同步, N 小时前同步, N 天前同步.
+ * @param {number | null | undefined} at  ms
+ * @param {number} now  ms
  */
-export function createAppHeader({ onSync, onSwitch }) {
+export function syncAge(at, now) {
+  if (!at) return t('header.neverSynced');
+  const minutes = Math.floor(Math.max(0, now - at) / 60_000);
+  if (minutes < 1) return t('header.syncedNow');
+  if (minutes < 60) return t('header.syncedMinutes', { n: minutes });
+  if (minutes < 24 * 60) return t('header.syncedHours', { n: Math.floor(minutes / 60) });
+  return t('header.syncedDays', { n: Math.floor(minutes / (24 * 60)) });
+}
+
+/**
+ * @param {{onSync: () => void, onSwitch: () => void, now?: () => number}} handlers
+ */
+export function createAppHeader({ onSync, onSwitch, now = Date.now }) {
   const net = h('span', { class: 'net', testid: 'net-status' });
   const unsynced = h('span', { class: 'unsynced', testid: 'unsynced-count' });
   const last = h('span', { class: 'last-sync', testid: 'last-sync' });
@@ -52,8 +72,19 @@ export function createAppHeader({ onSync, onSwitch }) {
     'header',
     { class: 'app-header', testid: 'app-header' },
     h('div', { class: 'bar' }, brand, who, button),
-    h('div', { class: 'status-line' }, net, unsynced, last),
+    h('div', { class: 'status-line', role: 'status' }, net, unsynced, last),
   );
+  /** @type {number | null} */
+  let lastOk = null;
+
+  function showAge() {
+    last.textContent = syncAge(lastOk, now());
+    if (lastOk) last.dataset.at = String(lastOk);
+    else delete last.dataset.at;
+  }
+  setInterval(() => {
+    if (!last.hidden) showAge();
+  }, AGE_TICK_MS);
 
   /** @param {HeaderState} state */
   function update(state) {
@@ -63,21 +94,27 @@ export function createAppHeader({ onSync, onSwitch }) {
     brandName.textContent = t('app.name');
     net.dataset.state = current;
     replaceChildren(net, h('span', { class: 'dot', 'aria-hidden': 'true' }), t(`net.${current}`));
-    unsynced.hidden = !state.enrolled;
+    for (const part of [unsynced, last, who, button]) part.hidden = !state.enrolled;
+    if (!state.enrolled) {
+      // Locked: nothing of the last member may stay on screen for the next person.
+      lastOk = null;
+      unsynced.textContent = '';
+      unsynced.dataset.count = '0';
+      unsynced.classList.remove('has-unsynced');
+      who.textContent = '';
+      who.removeAttribute('aria-label');
+      showAge();
+      last.textContent = '';
+      return;
+    }
     unsynced.dataset.count = String(state.unsynced);
     unsynced.classList.toggle('has-unsynced', state.unsynced > 0);
     unsynced.textContent = state.unsynced > 0 ? t('header.unsynced', { n: state.unsynced }) : t('header.allSynced');
-    last.hidden = !state.enrolled;
-    last.textContent = state.last?.ok
-      ? t('header.lastSync', { time: formatTime(state.last.at) })
-      : state.last
-        ? ''
-        : t('header.neverSynced');
-    who.hidden = !state.enrolled;
+    lastOk = state.lastOk ?? null;
+    showAge();
     who.textContent = `${state.memberName ?? ''} ⇄`;
     who.title = t('members.switch');
     who.setAttribute('aria-label', `${state.memberName ?? ''} · ${t('members.switch')}`);
-    button.hidden = !state.enrolled;
     button.disabled = state.syncing;
     button.textContent = state.syncing ? t('net.syncing') : `⟳ ${t('sync.button')}`;
   }

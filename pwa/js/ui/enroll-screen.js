@@ -41,9 +41,13 @@ export function enrollScreen({ prefill = '', members, start, isFresh, enroll, on
   const label = /** @type {HTMLInputElement} */ (
     h('input', { id: 'enroll-label', testid: 'enroll-label', maxlength: 64, placeholder: t('enroll.labelPlaceholder') })
   );
-  const shared = /** @type {HTMLInputElement} */ (
-    h('input', { type: 'checkbox', id: 'enroll-shared', testid: 'enroll-shared', checked: members.length > 0 })
-  );
+  // Own phone or shared tablet: never preset (a re-enrollment after a PIN lockout used to come preset to
+  // "shared", and a shared device locks after 10 idle minutes): the member says which.
+  /** @param {'own' | 'shared'} kind */
+  const kindOption = (kind) =>
+    /** @type {HTMLInputElement} */ (h('input', { type: 'radio', name: 'enroll-kind', value: kind, id: `enroll-${kind}`, testid: `enroll-${kind}` }));
+  const own = kindOption('own');
+  const shared = kindOption('shared');
   const whose = h('p', { class: 'notice notice-info', testid: 'enroll-member', hidden: true });
   const offline = h('p', { class: 'notice notice-warn', testid: 'enroll-offline', role: 'status' }, t('enroll.offline'));
   const error = h('p', { class: 'notice notice-error', testid: 'enroll-error', role: 'alert', hidden: true });
@@ -80,8 +84,8 @@ export function enrollScreen({ prefill = '', members, start, isFresh, enroll, on
     event.preventDefault();
     error.hidden = true;
     const typed = normalizeCode(code.value);
-    if (typed.length !== 8) {
-      error.textContent = t('enroll.needCode');
+    if (typed.length !== 8 || (!own.checked && !shared.checked)) {
+      error.textContent = t(typed.length !== 8 ? 'enroll.needCode' : 'enroll.needKind');
       error.hidden = false;
       return;
     }
@@ -117,7 +121,13 @@ export function enrollScreen({ prefill = '', members, start, isFresh, enroll, on
       whose,
       h('label', { for: 'enroll-label' }, t('enroll.label')),
       label,
-      h('label', { class: 'check', for: 'enroll-shared' }, shared, h('span', null, t('enroll.shared'))),
+      h(
+        'fieldset',
+        { class: 'items device-kind', testid: 'enroll-kind' },
+        h('legend', null, t('enroll.deviceKind')),
+        h('label', { class: 'check', for: 'enroll-own' }, own, h('span', null, t('enroll.own'))),
+        h('label', { class: 'check', for: 'enroll-shared' }, shared, h('span', null, t('enroll.shared'))),
+      ),
       error,
       submit,
       h('p', { class: 'muted small' }, t('enroll.passkeyHint')),

@@ -5,6 +5,7 @@
  */
 
 import { formatTime, getLang, LANGUAGES, t } from '../i18n/index.js';
+import { syncAge } from './app-header.js';
 import { h } from './dom.js';
 
 const LANGUAGE_NAMES = { 'zh-CN': '中文', en: 'English' };
@@ -14,7 +15,7 @@ const LANGUAGE_NAMES = { 'zh-CN': '中文', en: 'English' };
  */
 export async function meScreen(ctx) {
   const { member, device, grids, entry } = ctx.session;
-  const [meta, persisted] = await Promise.all([ctx.db.getMetaMany(['lastSync']), ctx.settings('persisted')]);
+  const [meta, persisted] = await Promise.all([ctx.db.getMetaMany(['lastSync', 'lastSyncOk', 'rules']), ctx.settings('persisted')]);
   const roleKey = `role.${member?.role}`;
   const role = t(roleKey) === roleKey ? (member?.role ?? '') : t(roleKey);
 
@@ -42,7 +43,8 @@ export async function meScreen(ctx) {
       ),
       row(t('me.device'), h('code', null, device?.id ?? ''), 'me-device'),
       row(t('me.method'), t(`method.${entry?.method}`) + (entry?.shared ? ` · ${t('me.shared')}` : ''), 'me-method'),
-      row(t('me.lastSync'), meta.lastSync ? formatTime(meta.lastSync.at) : t('header.neverSynced')),
+      row(t('me.lastSync'), lastSyncText(meta), 'me-last-sync'),
+      meta.rules && row(t('me.rules'), rulesText(meta.rules, grids ?? []), 'me-rules'),
       row(t('me.storage'), persisted ? t('me.persisted') : t('me.notPersisted')),
       row(t('me.encryption'), t('me.encrypted')),
     ),
@@ -72,4 +74,29 @@ export async function meScreen(ctx) {
     ),
   );
   return { el };
+}
+
+/**
+ * The last successful sync (when, and how long ago), and the last failure if it came after it.
+ * @param {Record<string, any>} meta
+ */
+function lastSyncText(meta) {
+  const okAt = Math.max(meta.lastSyncOk ?? 0, meta.lastSync?.ok ? meta.lastSync.at : 0) || null;
+  const lines = [okAt ? `${formatTime(okAt)}（${syncAge(okAt, Date.now())}）` : t('header.neverSynced')];
+  if (meta.lastSync && !meta.lastSync.ok) lines.push(t('me.lastFailed', { time: formatTime(meta.lastSync.at) }));
+  return lines.map((line) => h('span', { class: 'grid-name' }, line));
+}
+
+/**
+ * The rules from /api/me this phone works by offline: each grid's curtain deadline, the visit cadence.
+ * @param {any} rules
+ * @param {any[]} grids
+ */
+function rulesText(rules, grids) {
+  const deadlines = [...new Set(grids.map((grid) => rules.curtain_deadlines?.[String(grid.id)]).filter(Boolean))];
+  const cadence = rules.visit_cadence_days ?? {};
+  return [
+    ...deadlines.map((time) => t('me.curtainDeadline', { time })),
+    t('me.cadence', { orange: cadence.orange ?? '', yellow: cadence.yellow ?? '', blue: cadence.blue ?? '', green: cadence.green ?? '' }),
+  ].map((line) => h('span', { class: 'grid-name' }, line));
 }

@@ -1,33 +1,35 @@
-/** The bottom navigation between the three main screens. */
+/** The bottom navigation between the four main screens: 今日 / 住户 / 记录 / 我的. */
 
 import { t } from '../i18n/index.js';
 import { h } from './dom.js';
 
 const TABS = [
-  { route: 'households', href: '#/households', icon: '⌂', label: 'tabs.households' },
-  { route: 'visits', href: '#/visits', icon: '✎', label: 'tabs.visits' },
-  { route: 'me', href: '#/me', icon: '☰', label: 'tabs.me' },
+  { route: 'today', href: '#/today', icon: '☀', label: 'tabs.today', also: [] },
+  { route: 'households', href: '#/households', icon: '⌂', label: 'tabs.households', also: ['household'] },
+  { route: 'visits', href: '#/visits', icon: '✎', label: 'tabs.visits', also: [] },
+  { route: 'me', href: '#/me', icon: '☰', label: 'tabs.me', also: [] },
 ];
 
 /**
- * @param {string} active  the current route name
+ * @param {string} active  the current route name (a household's page counts as 住户)
  */
 export function tabBar(active) {
   return h(
     'nav',
     { class: 'tab-bar', testid: 'tab-bar' },
-    TABS.map((tab) =>
-      h(
+    TABS.map((tab) => {
+      const current = tab.route === active || tab.also.includes(active);
+      return h(
         'a',
         {
           href: tab.href,
-          class: tab.route === active ? 'tab active' : 'tab',
+          class: current ? 'tab active' : 'tab',
           testid: `tab-${tab.route}`,
-          'aria-current': tab.route === active ? 'page' : null,
+          'aria-current': current ? 'page' : null,
         },
         h('span', { class: 'tab-icon', 'aria-hidden': 'true' }, tab.icon),
         h('span', { class: 'tab-label' }, t(tab.label)),
-      ),
-    ),
+      );
+    }),
   );
 }

@@ -1,4 +1,8 @@
-/** Short-lived messages at the bottom of the screen ("已保存，待同步"). */
+/**
+ * Short-lived messages at the bottom of the screen ("已保存，待同步"). An error stays twice as long: it
+ * is read, not glanced at. Messages are always finished text (t() with its parameters, errorMessage()):
+ * never a template.
+ */
 
 import { h } from './dom.js';
 
@@ -10,7 +14,7 @@ let host = null;
  * @param {'info' | 'error'} [kind]
  * @param {number} [ms]
  */
-export function showToast(message, kind = 'info', ms = 3000) {
+export function showToast(message, kind = 'info', ms = kind === 'error' ? 6000 : 3000) {
   if (!host) {
     host = h('div', { class: 'toasts', 'aria-live': 'polite' });
     document.body.append(host);

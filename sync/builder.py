@@ -7,6 +7,8 @@ what the state still shows of that op (its kind, stamp, author and the fields it
 is derived: it is rebuilt from a state's writes when a builder starts from one, and kept up to date as
 writes come in and drop out, so a state never carries it.
 
+Log entries, which never drop out and can be many, are indexed more cheaply: op id → log name.
+
 An op the state still shows can be checked for reuse: the same id with other content is an
 ``op_conflict``. An op whose every write has dropped out is forgotten; if it comes again it is folded in
 again and drops out again, which changes nothing (sync/INTERNALS.md, "Why merge converges").
@@ -58,6 +60,7 @@ class StateBuilder:
 
     __slots__ = (
         "_deleted",
+        "_entries",
         "_fields",
         "_frozen",
         "_frozen_fields",
@@ -72,7 +75,8 @@ class StateBuilder:
         self._fields: dict[str, list[Write]] = {}
         self._logs: dict[str, list[LogEntry]] = {}
         self._deleted: list[Write] = []
-        self._seen: dict[str, _Seen] = {}
+        self._seen: dict[str, _Seen] = {}  # ops with writes in registers
+        self._entries: dict[str, str] = {}  # append ops: op id -> log
         # Frozen forms of the registers and logs that did not change since they were frozen.
         self._frozen_fields: dict[str, Register] = {}
         self._frozen_logs: dict[str, tuple[LogEntry, ...]] = {}
@@ -103,7 +107,7 @@ class StateBuilder:
     def apply(self, op: Op) -> None:
         """Fold ``op`` in; raises as :func:`~sync.state.apply_op` does, and then changes nothing."""
         self._check_record(op.record, op.type, op.household, f"op {op.id!r}")
-        prior = self._seen.get(op.id)
+        prior = self._prior(op.id, op.stamp)
         if prior is None:
             self._add(op)
         else:
@@ -117,7 +121,7 @@ class StateBuilder:
         self._check_record(other.id, other.type, other.household, "the other state")
         source = StateBuilder(other)
         for op in source._views():
-            prior = self._seen.get(op.id)
+            prior = self._prior(op.id, op.stamp)
             if prior is None:
                 self._add(op)
             else:
@@ -156,24 +160,38 @@ class StateBuilder:
             self._frozen_fields[name] = register
             for write in register.writes:
                 self._see(write.op, "set", write.clock, write.replica, write.author, name)
-        for name, entries in state.logs:
-            self._logs[name] = list(entries)
-            self._frozen_logs[name] = entries
-            for entry in entries:
-                self._see(entry.id, "append", entry.clock, entry.replica, entry.author, name)
         if state.deleted is not None:
             self._deleted = list(state.deleted.writes)
             for write in self._deleted:
                 kind: Kind = "delete" if write.value is True else "restore"
                 self._see(write.op, kind, write.clock, write.replica, write.author, None)
+        count = 0
+        for name, entries in state.logs:
+            self._logs[name] = list(entries)
+            self._frozen_logs[name] = entries
+            self._entries.update(dict.fromkeys([entry.id for entry in entries], name))
+            count += len(entries)
+        if len(self._entries) < count or not self._entries.keys().isdisjoint(self._seen):
+            self._find_reused_entry_id(state)
+
+    def _find_reused_entry_id(self, state: RecordState) -> None:
+        """Raise naming the log entry whose op id the state also shows elsewhere."""
+        places: dict[str, str] = {}
+        for name, entries in state.logs:
+            for entry in entries:
+                if entry.id in self._seen or entry.id in places:
+                    again = f"again in log {name!r}"
+                    raise OpConflictError(
+                        f"the state holds op {entry.id!r} twice with different content ({again})"
+                    )
+                places[entry.id] = name
 
     def _see(
         self, op_id: str, kind: Kind, clock: str, replica: str, author: int | None, place: str | None
     ) -> None:
         seen = self._seen.get(op_id)
         if seen is None:
-            places = {place} if kind == "set" and place is not None else place
-            self._seen[op_id] = _Seen(kind, clock, replica, author, places)
+            self._seen[op_id] = _Seen(kind, clock, replica, author, None if place is None else {place})
             return
         # Only a set op shows up in more than one place, and all its writes share one stamp and author.
         if (
@@ -186,14 +204,30 @@ class StateBuilder:
         ):
             seen.places.add(place)
             return
-        where = f"field {place!r}" if kind == "set" else f"log {place!r}" if kind == "append" else "deleted"
+        where = f"field {place!r}" if kind == "set" else "deleted"
         raise OpConflictError(f"the state holds op {op_id!r} twice with different content (again in {where})")
+
+    def _prior(self, op_id: str, stamp: Stamp) -> _Seen | None:
+        """What the state shows of op ``op_id`` (whose copy at hand has ``stamp``), or ``None``."""
+        seen = self._seen.get(op_id)
+        if seen is not None:
+            return seen
+        name = self._entries.get(op_id)
+        if name is None:
+            return None
+        entry = self._entry_of(name, op_id, stamp)
+        return _Seen("append", entry.clock, entry.replica, entry.author, name)
 
     def _views(self) -> list[Op]:
         """The ops this state shows, each with only the writes it still has (a set op may have lost some)."""
         record, type_, household = self._head or ("", "", "")
         ops = []
-        for op_id, seen in self._seen.items():
+        appended = [
+            (entry.id, _Seen("append", entry.clock, entry.replica, entry.author, name))
+            for name, entries in self._logs.items()
+            for entry in entries
+        ]
+        for op_id, seen in [*self._seen.items(), *appended]:
             fields: dict[str, JSON] | None = None
             field: str | None = None
             value: JSON = None
@@ -201,7 +235,7 @@ class StateBuilder:
                 fields = {name: self._write_of(name, op_id).value for name in sorted(seen.places)}
             elif isinstance(seen.places, str):
                 field = seen.places
-                value = self._entry_of(field, (seen.clock, seen.replica, op_id)).value
+                value = self._entry_of(field, op_id, (seen.clock, seen.replica, op_id)).value
             stamp = (seen.clock, seen.replica, seen.kind)
             op = Op(op_id, record, type_, household, *stamp, fields=fields, field=field, value=value)
             ops.append(op if seen.author is None else op.with_author(seen.author))
@@ -226,7 +260,7 @@ class StateBuilder:
     def _add(self, op: Op) -> None:
         """Fold in an op this state does not show: its writes go in, and the oldest drop out."""
         clock, replica, author, stamp = op.clock, op.replica, op.author, op.stamp
-        places: set[str] | str | None = None
+        places: set[str] | None = None
         if op.kind == "set":
             assert op.fields is not None
             places = set()
@@ -243,7 +277,6 @@ class StateBuilder:
                 return
         elif op.kind == "append":
             assert op.field is not None
-            places = op.field
             entry = LogEntry(op.id, op.value, clock, replica, author)
             entries = self._logs.setdefault(op.field, [])
             if not entries or entries[-1].stamp < stamp:
@@ -251,6 +284,9 @@ class StateBuilder:
             else:
                 entries.insert(bisect_left(entries, stamp, key=_entry_stamp), entry)
             self._frozen_logs.pop(op.field, None)
+            self._entries[op.id] = op.field
+            self._frozen = None
+            return
         else:
             write = Write(op.kind == "delete", clock, replica, op.id, author)
             if not self._deleted:
@@ -306,7 +342,7 @@ class StateBuilder:
         elif isinstance(prior.places, str):
             if prior.places != op.field:
                 differ.append(f"log ({prior.places!r}, now {op.field!r})")
-            elif not _same_json(self._entry_of(prior.places, op.stamp).value, op.value):
+            elif not _same_json(self._entry_of(prior.places, op.id, op.stamp).value, op.value):
                 differ.append("value")
         return differ
 
@@ -351,9 +387,13 @@ class StateBuilder:
     def _write_of(self, name: str, op_id: str) -> Write:
         return next(write for write in self._fields[name] if write.op == op_id)
 
-    def _entry_of(self, name: str, stamp: Stamp) -> LogEntry:
+    def _entry_of(self, name: str, op_id: str, stamp: Stamp) -> LogEntry:
+        """The entry of op ``op_id`` in log ``name``: at ``stamp`` if that is its stamp, else searched for."""
         entries = self._logs[name]
-        return entries[bisect_left(entries, stamp, key=_entry_stamp)]
+        i = bisect_left(entries, stamp, key=_entry_stamp)
+        if i < len(entries) and entries[i].id == op_id:
+            return entries[i]
+        return next(entry for entry in entries if entry.id == op_id)
 
 
 def _victim(size: int, inserted: int) -> int:

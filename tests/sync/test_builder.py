@@ -110,3 +110,18 @@ def test_a_builder_refuses_a_state_whose_log_entry_reuses_a_field_writes_op_id()
     entry = apply_op(None, make_op(id=make_id(1), kind="append")).logs
     with pytest.raises(OpConflictError, match="log 'log'"):
         StateBuilder(RecordState(state.id, state.type, state.household, state.fields, entry))
+
+
+def test_a_builder_refuses_a_state_with_one_op_id_in_two_logs() -> None:
+    first = apply_op(None, make_op(id=make_id(1), kind="append", field="log"))
+    second = apply_op(None, make_op(id=make_id(1), kind="append", field="notes_log"))
+    with pytest.raises(OpConflictError, match="again in log 'notes_log'"):
+        StateBuilder(RecordState(first.id, first.type, first.household, logs=first.logs + second.logs))
+
+
+def test_an_append_reusing_an_entry_id_with_another_stamp_names_the_difference() -> None:
+    state = apply_op(None, make_op(id=make_id(1), kind="append", value="x"))
+    with pytest.raises(OpConflictError, match="another clock"):
+        apply_op(state, make_op(id=make_id(1), kind="append", value="x", clock=make_clock(7)))
+    with pytest.raises(OpConflictError, match=r"another log \('log', now 'other'\)"):
+        apply_op(state, make_op(id=make_id(1), kind="append", value="x", field="other"))

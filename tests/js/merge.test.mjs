@@ -45,7 +45,7 @@ test('set: on a clock tie the replica decides, then the op id', () => {
   assert.equal(fold([second, first]).fields.notes.value, 'second');
 });
 
-test('set: overwritten holds every losing write in ascending stamp order', () => {
+test('set: overwritten holds the losing writes (up to MAX_OVERWRITTEN) in ascending stamp order', () => {
   const ops = [3, 1, 4, 2].map((n) => makeOp({ id: opId(n), clock: clockAt(1000 + n), fields: { notes: `v${n}` } }));
   const register = fold(ops).fields.notes;
   assert.equal(register.value, 'v4');

@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from sync import OpConflictError, RecordState, apply_op, canonical_json, state_from_json, state_to_json
+from sync import (
+    MAX_OVERWRITTEN,
+    OpConflictError,
+    RecordState,
+    apply_op,
+    canonical_json,
+    state_from_json,
+    state_to_json,
+)
 from tests.sync.factories import make_clock, make_id, make_op
 
 
@@ -167,3 +175,19 @@ def test_state_from_json_rejects_a_repeated_write() -> None:
     notes["overwritten"].append({key: notes[key] for key in ("value", "clock", "replica", "op", "author")})
     with pytest.raises(ValueError, match="not canonical"):
         state_from_json(obj)
+
+
+def test_state_from_json_rejects_a_register_with_more_than_max_overwritten_losers() -> None:
+    obj: dict[str, Any] = copy.deepcopy(state_to_json(sample_state()))
+    notes = obj["fields"]["notes"]
+    loser = notes["overwritten"][0]
+    notes["overwritten"] = [
+        {**loser, "op": make_id(20 + i), "clock": make_clock(i + 1), "value": f"older {i}"}
+        for i in range(MAX_OVERWRITTEN)
+    ] + notes["overwritten"][1:]
+    notes["overwritten"].insert(0, loser)
+    assert len(notes["overwritten"]) == MAX_OVERWRITTEN + 1
+    with pytest.raises(ValueError, match="not canonical"):
+        state_from_json(obj)
+    notes["overwritten"].pop(0)  # the oldest one dropped: now it is what folding those writes gives
+    assert state_to_json(state_from_json(obj)) == obj

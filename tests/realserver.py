@@ -78,8 +78,10 @@ class RealServer:
     stop = kill9
 
     def log(self, tail: int = 20_000) -> str:
+        """The end of the log the server processes of this test share, without their start-up banners."""
         text = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
-        return text[-tail:]
+        lines = [line for line in text.splitlines() if line.strip() and "Lianhu is running at" not in line]
+        return "\n".join(lines)[-tail:]
 
     def wait_until_up(self, timeout: float = 30) -> None:
         """Until the server accepts connections: uvicorn listens only once the app's startup is done."""
@@ -160,6 +162,7 @@ class Launcher:
 PRELOAD = (
     "server.app",
     "server.cli",
+    "server.serving",
     "uvicorn",
     "uvicorn.lifespan.on",
     "uvicorn.loops.uvloop",

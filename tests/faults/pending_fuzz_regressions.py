@@ -16,6 +16,12 @@ holds "\\x00" is an unknown id.
 - ``POST /api/sync/push`` with one op whose ``household`` holds a NUL: the whole push answers 500, so one bad
   op blocks the batch (the contract of §4) → ``server/services/push.py`` (the household / record prefetch;
   the op should be rejected ``invalid_op`` or ``out_of_scope`` on its own).
+
+And one more in push.py, not about NUL: an op whose field lists hold an integer outside PostgreSQL's
+``integer`` (beyond ±2^31; on SQLite from 2^63 on) fails the whole push with 500, because
+``_named_members`` collects every integer of every field list and ``_prefetch`` looks them all up with
+``Member.id IN (...)``. Only plausible member ids should be looked up; the op then gets ``invalid_value``
+("names unknown members") on its own.
 """
 
 from __future__ import annotations
@@ -63,3 +69,21 @@ async def test_a_household_with_a_nul_rejects_that_op_only(client: httpx.AsyncCl
     statuses = [(r["status"], r.get("code")) for r in response.json()["results"]]
     assert statuses[1] == ("accepted", None)
     assert statuses[0][0] == "rejected"
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, -(2**40)], ids=["int32", "int64", "negative"])
+async def test_a_huge_member_id_in_one_op_rejects_that_op_only(
+    client: httpx.AsyncClient, world: World, number: int
+) -> None:
+    bad = world.alice.op(
+        household=world.households_a[0],
+        type="mediation",
+        fields={"category": "neighbour", "mediators": [number], "summary": "x"},
+    )
+    good = world.alice.op(household=world.households_a[0])
+
+    response = await client.post("/api/sync/push", json={"ops": [bad, good]}, headers=world.alice.headers)
+
+    assert response.status_code == 200, response.text
+    statuses = [(r["status"], r.get("code")) for r in response.json()["results"]]
+    assert statuses == [("rejected", "invalid_value"), ("accepted", None)]

@@ -38,7 +38,10 @@ from tests.server.factories import Phone, World
 
 ROUNDS = int(os.environ.get("LIANHU_FAULT_ROUNDS", "50"))
 BATCH = 4  # ops per push: small, so a round holds many commits for the kill to land between or inside
-KILL_WINDOW_S = 0.3  # the kill lands uniformly within this long after the devices start pushing
+# The kill comes after 0..KILL_AFTER_MAX answered pushes, plus 0..KILL_JITTER_S: counted in answers rather
+# than seconds, so it lands among pushes on a fast machine and on a loaded one alike.
+KILL_AFTER_MAX = 6
+KILL_JITTER_S = 0.04
 
 
 @dataclass
@@ -82,9 +85,15 @@ class Device:
 
 @dataclass
 class RoundLog:
+    kill_after: int  # answered pushes before the kill is armed
+    armed: asyncio.Event = field(default_factory=asyncio.Event)
     answered: int = 0
     cut: int = 0
     problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.kill_after == 0:
+            self.armed.set()
 
 
 async def _push_until_killed(http: httpx.AsyncClient, device: Device, log: RoundLog) -> None:
@@ -103,6 +112,8 @@ async def _push_until_killed(http: httpx.AsyncClient, device: Device, log: Round
             log.problems.append(f"push answered {response.status_code}: {response.text[:300]}")
             return
         log.answered += 1
+        if log.answered >= log.kill_after:
+            log.armed.set()
         results = response.json()["results"]
         for op, result in zip(batch, results, strict=True):
             if result["id"] != op["id"]:
@@ -163,10 +174,15 @@ async def test_kill_9_during_concurrent_pushes_loses_no_acknowledged_op(
     for round_no in range(ROUNDS):
         port = free_port()
         server = launcher.spawn(server_env(database_url, port), port, log_path)
-        log = RoundLog()
+        log = RoundLog(kill_after=rng.randint(0, KILL_AFTER_MAX))
+        jitter = rng.uniform(0, KILL_JITTER_S)
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             pushers = [asyncio.create_task(_push_until_killed(http, device, log)) for device in devices]
-            await asyncio.sleep(rng.uniform(0, KILL_WINDOW_S))
+            try:
+                await asyncio.wait_for(log.armed.wait(), timeout=60)
+            except TimeoutError:
+                log.problems.append(f"only {log.answered} of {log.kill_after} pushes answered in 60 s")
+            await asyncio.sleep(jitter)
             server.kill9()
             await asyncio.gather(*pushers)
         answered, cut = answered + log.answered, cut + log.cut
@@ -187,7 +203,6 @@ async def test_kill_9_during_concurrent_pushes_loses_no_acknowledged_op(
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
             for device in devices:
                 while pending := device.pending():
-                    log = RoundLog()
                     response = await http.post(
                         "/api/sync/push", json={"ops": pending[:100]}, headers=device.phone.headers
                     )

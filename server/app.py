@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import console
 from server.auth.rate_limit import RateLimiter
+from server.compression import Compression
 from server.db import Store
 from server.errors import ApiError, MethodNotAllowed, NotFound, api_error_handler
 from server.routes import api, auth, pwa, sync
@@ -188,7 +189,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             HTTPException: _http_error,
             Exception: _server_error,
         },
-        middleware=[Middleware(SecurityHeaders), Middleware(OriginCheck, origin=settings.origin)],
+        # Compression is outermost: it sees every answer, the refusals of the other two included.
+        middleware=[
+            Middleware(Compression),
+            Middleware(SecurityHeaders),
+            Middleware(OriginCheck, origin=settings.origin),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -13,7 +13,11 @@ from server.settings import Settings
 
 def make_pwa(root: Path) -> Path:
     (root / "js").mkdir(parents=True)
-    (root / "index.html").write_text("<!doctype html><title>联户</title>", encoding="utf-8")
+    (root / "index.html").write_text(
+        '<!doctype html><title>联户</title><link rel="manifest" href="/manifest.webmanifest">'
+        '<script type="module" src="/js/app.js"></script>',
+        encoding="utf-8",
+    )
     (root / "js" / "app.js").write_text("export const x = 1;\n")
     (root / "manifest.webmanifest").write_text('{"name": "联户"}', encoding="utf-8")
     (root / "icons").mkdir()
@@ -54,12 +58,12 @@ async def test_the_service_worker_gets_its_precache_manifest_and_is_never_cached
 
     assert response.headers["cache-control"] == "no-cache"
     manifest = precache_manifest(tmp_path / "pwa")
-    assert manifest["urls"] == ["/", "/index.html", "/js/app.js", "/manifest.webmanifest"]
+    assert manifest["urls"] == ["/", "/record-types.json", "/js/app.js", "/manifest.webmanifest"]
     assert f'"version": "{manifest["version"]}"' in response.text
     assert "__PRECACHE_MANIFEST__" not in response.text
 
 
-def test_any_change_to_an_app_file_changes_the_cache_version(tmp_path: Path) -> None:
+def test_any_change_to_a_file_of_the_shell_changes_the_cache_version(tmp_path: Path) -> None:
     pwa = make_pwa(tmp_path / "pwa")
     before = precache_manifest(pwa)["version"]
 

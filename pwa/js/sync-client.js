@@ -17,7 +17,8 @@
  * A round starts by asking /api/me whose session the cookie carries: it must be this member's device
  * (`deviceId`), or nothing is pushed or pulled (on a shared tablet the cookie may be a colleague's).
  * Every response's server_time updates the clock offset used to stamp new ops (§3.1).
- * `createSyncer` makes sure only one round runs at a time.
+ * `createSyncer` makes sure only one round runs at a time, and tries again with backoff after a round that
+ * failed for a passing reason (sync-schedule.js).
  */
 
 import { ApiError } from './api.js';
@@ -26,6 +27,7 @@ import { withLock } from './lock.js';
 import { HybridClock } from './sync/clock.js';
 import { applyOp } from './sync/merge.js';
 import { MergeError } from './sync/merge-error.js';
+import { answerSyncRequests, createRetry, registerBackgroundSync } from './sync-schedule.js';
 
 export const PUSH_BATCH_OPS = 100;
 // The server takes 1 MiB per request (§6); a batch of long Chinese notes can exceed that at 100 ops.
@@ -230,10 +232,20 @@ async function refresh({ api, db, me, pulled, scope }) {
  * by every asker), so whatever was saved before the ask is pushed by the round the ask resolves with.
  * `onChange` hears when a round starts and ends, and the round is not over until it has returned; the
  * outcome is also stored as meta "lastSync" so a reload still shows it.
- * @param {SyncDeps & {onChange?: (state: SyncState) => void | Promise<void>}} deps
+ *
+ * A round that failed for a passing reason (no answer, 5xx, 429) is tried again by itself after 2 s, 4 s,
+ * 8 s … at most 60 s apart, and registers a Background Sync; a success resets the backoff. The retries and
+ * the service worker's "sync now" stop once this syncer's member is locked (its db says LockedError).
+ * @param {SyncDeps & {onChange?: (state: SyncState) => void | Promise<void>,
+ *   retry?: Partial<import('./sync-schedule.js').RetryDeps>, events?: any}} deps
+ *   `retry`: timers, random and Background Sync for tests; `events`: where "sync now" requests arrive
  */
-export function createSyncer({ onChange, ...deps }) {
+export function createSyncer({ onChange, retry: retryDeps, events, ...deps }) {
   const db = deps.db ?? defaultDb;
+  // Any read of the member's data fails with LockedError once the member is locked.
+  const alive = () => db.getMeta('device').then(() => true, (error) => error?.name !== 'LockedError');
+  const retry = createRetry({ run: () => run(), alive, registerBackground: () => registerBackgroundSync(), ...retryDeps });
+  answerSyncRequests({ run: () => run(), alive, target: events });
   /** @type {Promise<SyncResult | null> | null} */
   let running = null;
   /** @type {Promise<SyncResult | null> | null} */
@@ -250,18 +262,23 @@ export function createSyncer({ onChange, ...deps }) {
 
   /** @returns {Promise<SyncResult | null>} */
   async function round() {
+    retry.roundStarted();
     await notify({ running: true, last: null });
     let last;
     /** @type {SyncResult | null} */
     let result = null;
+    /** @type {unknown} */
+    let failure = null;
     try {
       result = await syncOnce(deps);
       last = { at: Date.now(), ok: true };
     } catch (error) {
+      failure = error ?? new Error('sync failed');
       const e = /** @type {any} */ (error);
       if (!e || !['NetworkError', 'ApiError', 'LockedError'].includes(e.name)) console.error('lianhu: sync failed', error);
       last = { at: Date.now(), ok: false, code: e?.code ?? 'unknown', message: String(e?.message ?? e) };
     }
+    retry.roundEnded(failure);
     // A member locked meanwhile cannot store the outcome (LockedError): there is nobody to tell then.
     await db.setMeta({ lastSync: last }).catch(() => {});
     await notify({ running: false, last });
@@ -287,6 +304,10 @@ export function createSyncer({ onChange, ...deps }) {
     run,
     get running() {
       return running !== null;
+    },
+    /** The wait before the pending retry in ms, null if none is pending. */
+    get retryIn() {
+      return retry.pending;
     },
   };
 }

@@ -7,10 +7,11 @@
  *     next round runs 2 s later, then 4 s, 8 s … at most 60 s apart, each ±25 % at random so that a
  *     street's phones do not all come back in the same second; a successful round starts again at 2 s.
  *     A failure that waiting does not fix (401: log in first; a rejected op) schedules nothing.
- *   - Background Sync: the same failure registers the tag "lianhu-outbox" where the browser has it
- *     (Chromium), so the browser wakes the service worker when it sees the network back, even with the
- *     app in the background; the worker asks the open pages to sync (sw.js says why it cannot send the
- *     sealed outbox itself) and a page answers through `answerSyncRequests`.
+ *   - Background Sync: the same failure, while the browser knows it is offline, registers the tag
+ *     "lianhu-outbox" where the browser has it (Chromium), so the browser wakes the service worker when
+ *     it sees the network back, even with the app in the background; the worker asks the open pages to
+ *     sync (sw.js says why it cannot send the sealed outbox itself) and a page answers through
+ *     `answerSyncRequests`.
  *
  * The app's other triggers stay as they were: after unlock and login, on `online`, on becoming visible,
  * every 60 s while visible, after each save and on 同步.
@@ -125,11 +126,15 @@ export function createRetry({
 }
 
 /**
- * Registers the Background Sync tag, where the browser supports it; never throws.
+ * Registers the Background Sync tag where the browser supports it, and only while the browser itself
+ * says it is offline: it fires `sync` as soon as it thinks it is online, so a registration made online
+ * would fire at once, fail again and register again — a loop with no backoff at all. Online-but-nothing-
+ * gets-through is the backoff's case. Never throws.
  * @param {any} [container]  navigator.serviceWorker
+ * @param {boolean} [online]  navigator.onLine
  */
-export function registerBackgroundSync(container = globalThis.navigator?.serviceWorker) {
-  if (!container?.ready) return;
+export function registerBackgroundSync(container = globalThis.navigator?.serviceWorker, online = globalThis.navigator?.onLine) {
+  if (!container?.ready || online !== false) return;
   Promise.resolve(container.ready)
     .then((registration) => registration?.sync?.register(SYNC_TAG))
     .catch(() => {});

@@ -12,6 +12,7 @@ import {
   answerSyncRequests,
   createRetry,
   isTransient,
+  registerBackgroundSync,
   retryDelay,
   RETRY_MAX_MS,
   SYNC_REQUEST_EVENT,
@@ -162,3 +163,13 @@ async function waitIdle(syncer) {
   // The retry is scheduled as the round ends: let its last microtasks run.
   await new Promise((resolve) => setTimeout(resolve, 1));
 }
+
+test('Background Sync is registered only while the browser says it is offline (online, it would fire at once)', async () => {
+  const tags = [];
+  const container = { ready: Promise.resolve({ sync: { register: async (/** @type {string} */ tag) => tags.push(tag) } }) };
+  registerBackgroundSync(container, true);
+  registerBackgroundSync(container, false);
+  registerBackgroundSync({ ready: Promise.resolve({}) }, false); // no Background Sync here: nothing, no error
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(tags, ['lianhu-outbox']);
+});

@@ -65,7 +65,9 @@ PAUSED_ROUNDS = 3
 
 def _fill_visit(page: Page, household: str, tag: str) -> None:
     page.locator(by_testid("tab-households")).click()
-    page.locator(f'{by_testid("household-item")}[data-id="{household}"]').click()
+    page.locator(
+        f'{by_testid("household-item")}[data-id="{household}"] {by_testid("household-visit")}'
+    ).click()
     expect(page.locator(by_testid("visit-household"))).to_have_value(household)
     page.locator(by_testid("visit-notes")).fill(tag)
 

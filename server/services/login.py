@@ -17,7 +17,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,10 +59,13 @@ class Login:
     grids: list[dict[str, Any]]
 
 
+def _plausible_device_id(device_id: object) -> TypeGuard[str]:
+    """Whether ``device_id`` could name a device; a NUL even makes PostgreSQL refuse the lookup (500)."""
+    return isinstance(device_id, str) and len(device_id) <= 32 and "\x00" not in device_id
+
+
 async def _usable_device(session: AsyncSession, device_id: object) -> tuple[Device, Member]:
-    device = (
-        await session.get(Device, device_id) if isinstance(device_id, str) and len(device_id) <= 32 else None
-    )
+    device = await session.get(Device, device_id) if _plausible_device_id(device_id) else None
     member = await session.get(Member, device.member_id) if device is not None else None
     if device is None or member is None or not device.usable or not member.active:
         raise Unauthenticated("this device cannot log in (unknown, revoked or locked); enroll it again")
@@ -304,9 +307,7 @@ async def report_lockout(
     colleague who knows a device id from pulled ops cannot lock it. Unknown devices and wrong keys get the
     same silent answer, so the endpoint tells nothing about which devices exist.
     """
-    device = (
-        await session.get(Device, device_id) if isinstance(device_id, str) and len(device_id) <= 32 else None
-    )
+    device = await session.get(Device, device_id) if _plausible_device_id(device_id) else None
     if device is None or device.locked_at is not None or not isinstance(lockout_key, str):
         return
     if not hmac.compare_digest(hash_secret(lockout_key), device.lockout_key_hash):

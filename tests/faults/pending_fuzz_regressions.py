@@ -1,17 +1,16 @@
 """Fuzzer findings NOT fixed yet, kept out of the suite (pytest collects only test_*.py) until they are.
 
-Each test here fails today on PostgreSQL (SQLite passes): a NUL character in an id taken from the request
-reaches a PostgreSQL query as text, which PostgreSQL refuses ("invalid byte sequence for encoding UTF8:
-0x00"), and the request answers 500 instead of the documented 4xx. Run them with
+Each test here fails today on PostgreSQL (the huge-integer one on SQLite too): a value taken from the request
+reaches a query in a form the database refuses — a NUL character in text ("invalid byte sequence for
+encoding UTF8: 0x00"), an integer beyond the column's range — and the request answers 500 instead of the
+documented 4xx or per-op rejection. Run them with
 
     .venv/bin/pytest -p no:cacheprovider tests/faults/pending_fuzz_regressions.py
 
 and once one passes on both databases, move it into tests/server/test_fuzz_regressions.py. The fix in each
-place is the guard already used for ceremony ids (server/auth/ceremonies.py ``take_ceremony``): an id that
-holds "\\x00" is an unknown id.
+place is the guard already used for ceremony and device ids (server/auth/ceremonies.py ``take_ceremony``,
+server/services/login.py ``_plausible_device_id``): an id that holds "\\x00" is an unknown id.
 
-- ``POST /api/login/start`` and ``POST /api/device/lockout``: ``device`` → ``server/services/login.py``
-  (``session.get(Device, device_id)`` in ``start_login`` and ``report_lockout``).
 - ``GET /api/records/{id}`` and ``.../history`` → ``server/services/records.py`` (``_visible_record``).
 - ``POST /api/sync/push`` with one op whose ``household`` holds a NUL: the whole push answers 500, so one bad
   op blocks the batch (the contract of §4) → ``server/services/push.py`` (the household / record prefetch;
@@ -32,22 +31,6 @@ import pytest
 from tests.server.factories import World
 
 NUL_ID = "k3v9\x00x2m1"
-
-
-@pytest.mark.parametrize(
-    ("path", "body", "status"),
-    [
-        ("/api/login/start", {"device": NUL_ID}, 401),
-        ("/api/device/lockout", {"device": NUL_ID, "lockout_key": "x"}, 204),
-    ],
-    ids=["login-start", "lockout"],
-)
-async def test_a_device_id_with_a_nul_is_an_unknown_device(
-    client: httpx.AsyncClient, path: str, body: dict[str, object], status: int
-) -> None:
-    response = await client.post(path, json=body)
-
-    assert response.status_code == status, response.text
 
 
 @pytest.mark.parametrize("suffix", ["", "/history"], ids=["record", "history"])

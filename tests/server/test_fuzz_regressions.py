@@ -2,7 +2,9 @@
 
 A NUL character cannot be stored or even compared in PostgreSQL text ("invalid byte sequence for encoding
 UTF8: 0x00"), so any id taken from a request and looked up as it came answered 500 there (SQLite was fine).
-An id we issue never holds one: such a request is answered like any other unknown id.
+An id we issue never holds one: such a request is answered like any other unknown id. Fixed here for
+ceremony ids (server/auth/ceremonies.py) and device ids (server/services/login.py); the places still open
+are in tests/faults/pending_fuzz_regressions.py.
 """
 
 from __future__ import annotations
@@ -42,3 +44,19 @@ async def test_a_device_key_login_with_a_nul_in_its_ceremony_id_is_refused_not_f
     )
 
     assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/api/login/start", {"device": NUL_ID}, 401),
+        ("/api/device/lockout", {"device": NUL_ID, "lockout_key": "x"}, 204),
+    ],
+    ids=["login-start", "lockout"],
+)
+async def test_a_device_id_with_a_nul_is_an_unknown_device(
+    client: httpx.AsyncClient, path: str, body: dict[str, object], status: int
+) -> None:
+    response = await client.post(path, json=body)
+
+    assert response.status_code == status, response.text

@@ -15,7 +15,7 @@ accepted earlier in the run), so the checks past parsing are reached too. Every 
 - for a 200 push, store exactly as many ops as it answered ``accepted``.
 
 At the end every record still equals the fold of its ops. ``LIANHU_FAULT_SEED`` replays the examples;
-``LIANHU_FUZZ_EXAMPLES`` sets how many per operation and generation mode (default 12; pushes get three
+``LIANHU_FUZZ_EXAMPLES`` sets how many per operation and generation mode (default 10; pushes get three
 times as many, operations that only answer 401 without credentials 4 in all).
 """
 
@@ -53,7 +53,7 @@ from tests.realserver import RealServer, exec_server, free_port, server_env
 from tests.server.factories import World
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
-EXAMPLES = int(os.environ.get("LIANHU_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("LIANHU_FUZZ_EXAMPLES", "10"))
 # Two bugs this fuzzer found are not fixed yet (tests/faults/pending_fuzz_regressions.py): NUL characters in
 # ids, and integers beyond ±2^31 in an op's field lists, answer 500 on PostgreSQL. Until they are fixed the
 # fuzzer keeps out of their way — no NUL in generated strings, such integers clamped (_steer_clear) — so that

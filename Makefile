@@ -30,10 +30,12 @@ lock:
 	rm -rf $(LOCK_VENV)
 
 ## make run: set up, migrate, load demo data into an empty database, serve at http://localhost:8000
+## (another port: PORT=8100 make run)
+PORT ?= 8000
 run: $(INSTALLED)
 	$(BIN)/lianhu db upgrade
 	$(BIN)/lianhu demo load --if-empty
-	$(BIN)/lianhu serve --demo-code --host 0.0.0.0 --port 8000
+	$(BIN)/lianhu serve --demo-code --host 0.0.0.0 --port $(PORT)
 
 ## make test: everything — lint, types, sync properties, server on SQLite and PostgreSQL, JS twin, browser
 test: $(INSTALLED) system-deps lint test-js test-python test-e2e
@@ -58,7 +60,7 @@ test-e2e: $(INSTALLED)
 	$(TEST_ENV) $(BIN)/pytest e2e
 
 ## make bench: issue 8's benchmarks, each goal with Lianhu's figure, the peer measured in the same run and the
-## ratio (about 20 minutes). BENCH="fanin storage" runs some; LIANHU_BENCH_SCALE=0.1 is a quick check.
+## ratio (20–35 minutes). BENCH="fanin storage" runs some; LIANHU_BENCH_SCALE=0.1 is a quick check.
 BENCH_INSTALLED := $(VENV)/.installed-bench
 BENCH_NODE := bench/node_modules/.package-lock.json
 

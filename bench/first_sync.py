@@ -5,7 +5,7 @@ over a throttled link, and we time it until the tablet is usable offline.
     python -m bench first_sync
 
 Two links, each a fresh profile: 10 Mbit/s with 100 ms RTT (the goal: usable offline in < 10 s), and a
-weak 1.6 Mbit/s with 400 ms RTT (reported; it may be cut off at LIANHU_BENCH_WEAK_TIMEOUT seconds, 300 by
+weak 1.6 Mbit/s with 400 ms RTT (reported; it may be cut off at LIANHU_BENCH_WEAK_TIMEOUT seconds, 240 by
 default, and then says "> N s").
 
 "Usable offline" is: the first sync round after enrollment has finished successfully (every pull page and
@@ -36,7 +36,7 @@ NAME = "first_sync"
 LINKS = {"10 Mbit/s, 100 ms RTT": (10.0, 100.0), "1.6 Mbit/s, 400 ms RTT": (1.6, 400.0)}
 
 
-def reopen_offline(page: Page, timeout: float = 120) -> dict[str, Any]:
+def reopen_offline(page: Page, timeout: float = 60) -> dict[str, Any]:
     """Cut the network, reload, unlock with the PIN: households and then visits must be listed. A step
     that does not show within ``timeout`` seconds is reported as None (and the tablet is not usable)."""
     page.context.set_offline(True)
@@ -97,7 +97,7 @@ def run(run: Run) -> list[Row]:
     built = fixtures.community_sqlite(run)
     url = copy_sqlite(built.path, run.path(NAME, "lianhu.sqlite3"))
     ops = sum(map(len, built.ops))
-    weak_timeout = float(os.environ.get("LIANHU_BENCH_WEAK_TIMEOUT", "300"))
+    weak_timeout = float(os.environ.get("LIANHU_BENCH_WEAK_TIMEOUT", "240"))
     results: dict[str, dict[str, Any]] = {}
     # Codes first: sync Playwright runs its own event loop in this thread.
     codes = [asyncio.run(fixtures.enrollment_code(url, built.world.coordinator_id)) for _ in LINKS]

@@ -65,7 +65,7 @@ def run(run: Run) -> list[Row]:
     url = copy_sqlite(built.path, run.path(NAME, "lianhu.sqlite3"))
     grid = built.world.devices[0]
     code = asyncio.run(fixtures.new_member_code(url, grid.grid_id))
-    saves = run.sized(40, minimum=10)
+    saves = run.sized(30, minimum=10)
     rng = random.Random(4)
     with (
         lianhu_servers(url, run.path("logs")) as (server,),

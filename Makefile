@@ -65,7 +65,7 @@ BENCH_INSTALLED := $(VENV)/.installed-bench
 BENCH_NODE := bench/node_modules/.package-lock.json
 
 $(BENCH_INSTALLED): $(INSTALLED) pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev,bench]'
 	touch $@
 
 $(BENCH_NODE): bench/package.json bench/package-lock.json

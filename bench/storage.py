@@ -45,7 +45,8 @@ def _phone(run: Run, built: fixtures.Built) -> dict[str, Any]:
     ):
         b.enrolled_phone(page, server.url, code)
         usage = b.idb_usage(page)
-    grid_ops = [op for mine in built.ops for op in mine if op["household"] in set(grid.households)]
+    mine = set(grid.households)
+    grid_ops = [op for ops in built.ops for op in ops if op["household"] in mine]
     return {**usage, "raw": sum(json_bytes(op) for op in grid_ops), "ops": len(grid_ops)}
 
 

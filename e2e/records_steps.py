@@ -4,7 +4,6 @@ tab and its screens, and reading what the server stored."""
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
 import time
@@ -19,6 +18,7 @@ from phone import by_testid, sync
 from playwright.sync_api import Locator, Page, expect
 
 from server.domain.ids import derived_record_id
+from sync import state_from_storage, state_to_json
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the phones' time zone (conftest.new_phone)
 
@@ -140,7 +140,7 @@ def synced_twice(*pages: Page) -> None:
 
 def server_record(server: Server, record_id: str) -> dict[str, Any]:
     (row,) = server.query("SELECT state FROM records WHERE id = ?", (record_id,))
-    state: dict[str, Any] = json.loads(row["state"])
+    state: dict[str, Any] = state_to_json(state_from_storage(row["state"]))
     return state
 
 

@@ -4,8 +4,6 @@ kept in the record's `overwritten` list and its history."""
 
 from __future__ import annotations
 
-import json
-
 from conftest import NewPhone, Server
 from phone import (
     Visit,
@@ -21,6 +19,8 @@ from phone import (
     visit_ids,
 )
 from playwright.sync_api import expect
+
+from sync import state_from_storage, state_to_json
 
 
 def test_concurrent_offline_edits_converge_on_one_winner(server: Server, new_phone: NewPhone) -> None:
@@ -67,7 +67,7 @@ def test_concurrent_offline_edits_converge_on_one_winner(server: Server, new_pho
     expect_unsynced(phone_b, 0)
 
     (row,) = server.query("SELECT state FROM records WHERE id = ?", (record_id,))
-    notes = json.loads(row["state"])["fields"]["notes"]
+    notes = state_to_json(state_from_storage(row["state"]))["fields"]["notes"]
     winner = notes["value"]
     assert winner in (notes_a, notes_b)
     loser = notes_b if winner == notes_a else notes_a

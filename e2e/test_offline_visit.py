@@ -3,7 +3,6 @@ intact, in the member's name, once the phone is back online."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,6 +22,8 @@ from phone import (
     wait_for_service_worker,
 )
 from playwright.sync_api import expect
+
+from sync import state_from_storage, state_to_json
 
 
 def today_in_shanghai() -> str:
@@ -80,7 +81,7 @@ def test_visits_recorded_offline_survive_a_reload_and_sync_later(server: Server,
     assert {row["id"] for row in rows} == record_ids
     dates = {day_before, today_in_shanghai()}
     for row in rows:
-        state = json.loads(row["state"])
+        state = state_to_json(state_from_storage(row["state"]))
         expected = visits[row["household_id"]]
         fields = {name: register["value"] for name, register in state["fields"].items()}
         assert fields["date"] in dates

@@ -42,9 +42,16 @@ class OriginCheck:
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
             origin = dict(scope["headers"]).get(b"origin")
             if origin is not None and origin != self.origin:
-                message = f"requests from origin {origin.decode('latin-1')!r} are not accepted"
+                # Say what to do: the usual cause is opening http://127.0.0.1:PORT instead of the address
+                # the server was started for (passkeys and signatures are bound to that one origin).
+                ours = self.origin.decode("latin-1")
+                message = (
+                    f"requests from origin {origin.decode('latin-1')!r} are not accepted; "
+                    f"open the app at {ours}/ (or set LIANHU_ORIGIN to the address you use)"
+                )
+                message_zh = f"网址不对：请用 {ours}/ 打开联户（不要用 127.0.0.1 或其他地址）"
                 response = JSONResponse(
-                    {"error": {"code": "bad_origin", "message": message, "message_zh": "请求来源不被接受"}},
+                    {"error": {"code": "bad_origin", "message": message, "message_zh": message_zh}},
                     status_code=403,
                 )  # fmt: skip
                 await response(scope, receive, send)

@@ -26,6 +26,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -34,9 +35,10 @@ from server import migrate
 from server.auth.sessions import end_sessions
 from server.db import Store
 from server.models import AuditEvent, Device, Member, Role
-from server.services import demo
+from server.services import backup, demo, record_index
 from server.services.audit import audit
 from server.services.enrollment import create_enrollment_code
+from server.services.field_rules import set_curtain_deadline
 from server.services.members import add_member, deactivate_member, list_grids, move_member
 from server.services.roster import areas_under, in_tree_order, list_areas, list_members
 from server.settings import Settings
@@ -58,8 +60,61 @@ async def _with_store(settings: Settings, work: Callable[[Store], Awaitable[int]
 
 async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     await migrate.upgrade(settings.database_url)
+
+    async def work(store: Store) -> int:
+        async with store.write() as session:
+            indexed = await record_index.index_missing(session)
+        if indexed:
+            print(f"indexed {indexed} records written before the index columns existed")
+        return 0
+
+    await _with_store(settings, work)
     print(f"database is up to date: {settings.database_url}")
     return 0
+
+
+async def _db_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        async with store.write() as session:
+            count = await record_index.reindex_all(session)
+        _emit(args, {"reindexed": count}, f"recomputed the index columns of {count} records")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        await backup.backup(settings.database_url, Path(args.file))
+    except backup.BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    _emit(args, {"backup": args.file}, f"backup written to {args.file}")
+    return 0
+
+
+async def _db_restore(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        await backup.restore(settings.database_url, Path(args.file))
+    except backup.BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    _emit(args, {"restored": args.file}, f"database restored from {args.file}")
+    return 0
+
+
+async def _area_set(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        async with store.write() as session:
+            try:
+                area = await set_curtain_deadline(session, area_id=args.area, deadline=args.curtain_deadline)
+            except ValueError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
+        _emit(args, area, f"{area['name']}: curtain deadline {area['curtain_deadline'] or 'default'}")
+        return 0
+
+    return await _with_store(settings, work)
 
 
 async def _demo_load(args: argparse.Namespace, settings: Settings) -> int:
@@ -273,6 +328,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     url = f"{settings.origin}/"
     print(f"\n  联户 Lianhu is running at {url}")
+    print(f"  请用 {url} 打开（通行密钥和设备签名只认这个地址；不要用 127.0.0.1）")
+    print(f"  Open {url} — not 127.0.0.1: passkeys and device keys are bound to this one address.")
     if args.demo_code:
         demo_code = asyncio.run(_demo_code(settings))
         if demo_code:
@@ -305,6 +362,16 @@ def build_parser() -> argparse.ArgumentParser:
         return cmd
 
     command("db", "upgrade", _db_upgrade, "create or migrate the database")
+    command("db", "reindex", _db_reindex, "recompute the records' index columns from their states")
+    backup_cmd = command("db", "backup", _db_backup, "write a consistent backup of the whole store to FILE")
+    backup_cmd.add_argument("file", metavar="FILE")
+    restore_cmd = command("db", "restore", _db_restore, "replace the store with backup FILE (stop servers)")
+    restore_cmd.add_argument("file", metavar="FILE")
+    area_set = command("area", "set", _area_set, "set a community's curtain-round deadline")
+    area_set.add_argument("--area", type=int, required=True, help="a community's id")
+    area_set.add_argument(
+        "--curtain-deadline", required=True, help="HH:MM, or 'default' for LIANHU_CURTAIN_DEADLINE"
+    )
     load = command("demo", "load", _demo_load, "load demo data")
     load.add_argument("--if-empty", action="store_true", help="do nothing if the database has data")
     command("grid", "list", _grid_list, "list grids")
@@ -344,11 +411,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
     handler = args.handler
-    if asyncio.iscoroutinefunction(handler):
-        result: int = asyncio.run(handler(args, settings))
+    try:
+        if asyncio.iscoroutinefunction(handler):
+            result: int = asyncio.run(handler(args, settings))
+        else:
+            result = handler(args, settings)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled, not at interpreter exit
         return result
-    sync_result: int = handler(args, settings)
-    return sync_result
+    except BrokenPipeError:
+        # `lianhu grid list | head`: the reader left; that is not an error. Point stdout at devnull so
+        # the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

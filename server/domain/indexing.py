@@ -122,9 +122,11 @@ _INDEXERS: dict[str, Callable[[RecordState, Mapping[str, object], int], Parts]] 
 }
 
 
-def record_index(state: RecordState) -> RecordIndex:
-    """The index columns of a record as it stands."""
-    start = started_ms(state)
+def record_index(state: RecordState, *, known_start: int | None = None) -> RecordIndex:
+    """The index columns of a record as it stands. ``known_start`` is the start recorded earlier: a state
+    keeps only the most recent losing writes (sync.MAX_OVERWRITTEN), so its earliest write can drop out,
+    and the start is the earliest ever seen."""
+    start = started_ms(state) if known_start is None else min(known_start, started_ms(state) or known_start)
     stamps = _stamps(state)
     newest = max(stamps)[1] if stamps else None
     day, stage, closed, due, summary = _INDEXERS[state.type](state, state.values(), start)
@@ -133,14 +135,12 @@ def record_index(state: RecordState) -> RecordIndex:
     return RecordIndex(day, stage, closed, due, start, newest, summary)
 
 
-def request_facts(state: RecordState) -> dict[str, object]:
-    """The columns of ``request_facts`` for a request: when each stage was first reached, and so on."""
+def request_facts(state: RecordState, *, start: int) -> dict[str, object]:
+    """The columns of ``request_facts`` for a request that began at ``start`` (ms)."""
     workflow = RECORD_TYPES["request"].workflow
     assert workflow is not None
     steps = state.log(workflow.log)
-    done = progress(
-        RECORD_TYPES["request"], [{"value": e.value, "clock": e.clock} for e in steps], started_ms(state)
-    )
+    done = progress(RECORD_TYPES["request"], [{"value": e.value, "clock": e.clock} for e in steps], start)
     values = state.values()
     assigned = [e.value for e in steps if isinstance(e.value, dict) and e.value.get("step") == "assign"]
     returned = [e.value for e in steps if isinstance(e.value, dict) and e.value.get("step") == "return_visit"]

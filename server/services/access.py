@@ -18,7 +18,6 @@ holds every reader to one table of role × record × expected visibility.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,6 +27,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from server.auth.principal import Principal
 from server.domain.record_types import RECORD_TYPES, readers
 from server.models import OpRow, RecordAccess, RecordRow
+from sync import state_from_storage
 
 __all__ = ["RecordFacts", "facts_of_row", "may_read", "readable_ops", "readable_records", "record_facts"]
 
@@ -58,8 +58,7 @@ def facts_of_row(row: RecordRow) -> RecordFacts:
     """The facts of a stored record (its state JSON is read only when the record is restricted)."""
     if not row.restricted:
         return RecordFacts(grid_id=row.grid_id, restricted=False)
-    fields = json.loads(row.state).get("fields", {})
-    values = {name: field.get("value") for name, field in fields.items()}
+    values = state_from_storage(row.state).values()
     return record_facts(record_type=row.type, grid_id=row.grid_id, created_by=row.created_by, values=values)
 
 

@@ -31,6 +31,7 @@ KINDS = (
     "liaison_linked",
     "liaison_unlinked",
     "op_rejected",
+    "curtain_deadline_set",
     "export",
 )
 

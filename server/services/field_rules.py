@@ -9,6 +9,7 @@ The request deadlines (the 1-2-3 rule) are part of the record-type declaration i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from server.models import Area
+from server.models import Area, AreaLevel
+from server.services.audit import audit
 from server.settings import Settings
 
-__all__ = ["field_rules"]
+__all__ = ["field_rules", "set_curtain_deadline"]
 
 
 async def field_rules(session: AsyncSession, grid_ids: Iterable[int], settings: Settings) -> dict[str, Any]:
@@ -31,6 +33,25 @@ async def field_rules(session: AsyncSession, grid_ids: Iterable[int], settings: 
         .where(Area.id.in_(list(grid_ids)))
     )
     return {
-        "curtain_deadlines": {str(grid_id): deadline or settings.curtain_deadline for grid_id, deadline in rows},
+        "curtain_deadlines": {
+            str(grid_id): deadline or settings.curtain_deadline for grid_id, deadline in rows
+        },
         "visit_cadence_days": settings.visit_cadence,
     }
+
+
+async def set_curtain_deadline(session: AsyncSession, *, area_id: int, deadline: str) -> dict[str, Any]:
+    """Set a community's curtain-round deadline (``"HH:MM"``, or ``"default"`` for the setting); audited.
+
+    Raises ``ValueError`` with a message for an unknown area, an area that is not a community, or a
+    malformed time.
+    """
+    area = await session.get(Area, area_id)
+    if area is None or area.level != AreaLevel.COMMUNITY:
+        raise ValueError(f"area {area_id} is not a community; the curtain deadline is set per community")
+    value = None if deadline == "default" else deadline
+    if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f"the curtain deadline must be HH:MM (24 h) or 'default', got {deadline!r}")
+    area.curtain_deadline = value
+    await audit(session, "curtain_deadline_set", area=area_id, deadline=value)
+    return {"id": area.id, "name": area.name, "curtain_deadline": value}

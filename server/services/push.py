@@ -18,6 +18,7 @@ record as it stands and the caller's role.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,16 +32,18 @@ from server.domain.declaration import RECORD_TYPES
 from server.domain.rules import FieldRuleError, check_op, member_ids
 from server.models import Device, Household, Member, OpRow, RecordAccess, RecordRow
 from server.models.base import utcnow
+from server.services.access import may_read, record_facts
 from server.services.audit import audit
 from server.services.households import project_household
 from server.services.record_index import community_of_grids, set_index, set_projections
 from server.services.records import load_state, store_state
 from server.services.scope import GraceWindow, grace_windows
 from sync import (
+    MergeError,
     Op,
     OpError,
     RecordState,
-    apply_op,
+    StateBuilder,
     canonical_json,
     decode_clock,
     op_digest,
@@ -120,7 +123,7 @@ class _Batch:
     grace: list[GraceWindow]
     stored_ops: dict[str, tuple[str, int]]  # op id -> (digest, author) of ops already in the log
     records: dict[str, RecordRow]
-    states: dict[str, RecordState]
+    builders: dict[str, StateBuilder]  # one per record the batch touches, folding its ops in place
     access: dict[str, dict[int, RecordAccess]]  # restricted record -> member -> access row
     known_members: frozenset[int]  # of the member ids the batch's ops name (e.g. as mediators)
     creators: dict[str, int] = field(default_factory=dict)
@@ -220,12 +223,13 @@ def _accept(batch: _Batch, op: Op, digest: str) -> Status:
     grid_id = _writable_grid(
         batch, op, batch.household_grids.get(op.household), f"household {op.household!r}"
     )
-    state = batch.states.get(op.record)
+    builder = batch.builders.get(op.record)
+    state = builder.state() if builder is not None else None
     row = batch.records.get(op.record)
     # Scope before anything else about an existing record: one outside it is answered as if unknown.
     if row is not None:
         _writable_grid(batch, op, row.grid_id, f"record {op.record}")
-    if state is not None and RECORD_TYPES[state.type].restricted and not _may_read(batch, op.record, state):
+    if state is not None and not _may_read(batch, op.record, state, grid_id):
         raise _Rejected("out_of_scope", f"record {op.record} {_OUT_OF_SCOPE}")
     if state is not None and (state.type, state.household) != (op.type, op.household):
         raise _Rejected(
@@ -246,7 +250,12 @@ def _accept(batch: _Batch, op: Op, digest: str) -> Status:
         )
 
     authored = op.with_author(batch.principal.member_id)
-    batch.states[op.record] = apply_op(state, authored)
+    if builder is None:
+        builder = batch.builders[op.record] = StateBuilder()
+    try:
+        builder.apply(authored)  # all or nothing: a refused op leaves the builder as it was
+    except MergeError as error:
+        raise _Rejected("op_conflict", f"op {op.id} cannot be merged: {error}") from None
     if state is None:
         batch.creators[op.record] = batch.principal.member_id
         if RECORD_TYPES[op.type].restricted:
@@ -288,13 +297,16 @@ def _writable_grid(batch: _Batch, op: Op, grid_id: int | None, what: str) -> int
     raise _Rejected("out_of_scope", f"{what} {_OUT_OF_SCOPE}")
 
 
-def _may_read(batch: _Batch, record_id: str, state: RecordState) -> bool:
-    """Whether the pusher may see a restricted record as it stands now (its readers, its creator)."""
-    if batch.principal.is_coordinator:
-        return True
+def _may_read(batch: _Batch, record_id: str, state: RecordState, grid_id: int) -> bool:
+    """The one access rule (server.services.access) for a record as this batch has it now. ``grid_id`` is
+    writable already — in scope, or in a reassignment grace window, which the rule counts as scope here."""
     stored = batch.records.get(record_id)
-    creator = stored.created_by if stored is not None else batch.creators.get(record_id)
-    return batch.principal.member_id in RECORD_TYPES[state.type].readers(state.values()) | {creator}
+    creator = stored.created_by if stored is not None else batch.creators[record_id]
+    facts = record_facts(record_type=state.type, grid_id=grid_id, created_by=creator, values=state.values())
+    principal = batch.principal
+    if grid_id not in principal.grid_ids:
+        principal = dataclasses.replace(principal, grid_ids=principal.grid_ids | {grid_id})
+    return may_read(principal, facts)
 
 
 def _op_row(batch: _Batch, op: Op, grid_id: int, digest: str) -> dict[str, object]:
@@ -361,7 +373,7 @@ async def _prefetch(
         grace=grace,
         stored_ops={oid: (digest, author) for oid, digest, author in stored},
         records={row.id: row for row in records},
-        states={row.id: load_state(row) for row in records},
+        builders={row.id: StateBuilder(load_state(row)) for row in records},
         access=access,
         known_members=frozenset(known.all()),
     )
@@ -374,7 +386,11 @@ def _named_members(raw: object) -> set[int]:
     values = list(raw["fields"].values()) if isinstance(raw.get("fields"), dict) else []
     if isinstance(raw.get("value"), dict):
         values.append([raw["value"].get("to_member")])
-    return {v for value in values if isinstance(value, list) for v in value if type(v) is int}
+    # Only ids a member could have: a database integer column holds no more (and asyncpg/SQLite would
+    # refuse to compare against a larger one — the op then fails its own checks, not the batch).
+    return {
+        v for value in values if isinstance(value, list) for v in value if type(v) is int and 0 < v < 2**31
+    }
 
 
 async def _write(session: AsyncSession, batch: _Batch) -> None:
@@ -387,7 +403,7 @@ async def _write(session: AsyncSession, batch: _Batch) -> None:
     for seq, record_id in inserted:
         last_seq[record_id] = max(seq, last_seq.get(record_id, seq))
     for record_id, seq in last_seq.items():
-        state = batch.states[record_id]
+        state = batch.builders[record_id].state()
         row = batch.records.get(record_id)
         if row is None:
             row = RecordRow(

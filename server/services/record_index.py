@@ -22,7 +22,7 @@ BATCH = 500
 
 
 def set_index(row: RecordRow, state: RecordState, community_id: int | None) -> None:
-    index = record_index(state)
+    index = record_index(state, known_start=row.started_ms)
     row.community_id = community_id
     row.record_date = index.record_date
     row.stage = index.stage
@@ -37,7 +37,8 @@ async def set_projections(session: AsyncSession, row: RecordRow, state: RecordSt
     """Per-type projections of a record whose index was just set: a request's facts, a household's
     latest visit. Call after the row is flushed (request_facts refers to it)."""
     if state.type == "request":
-        await session.merge(RequestFacts(record_id=row.id, **request_facts(state)))
+        start = row.started_ms if row.started_ms is not None else 0
+        await session.merge(RequestFacts(record_id=row.id, **request_facts(state, start=start)))
     elif state.type == "visit":
         latest = (
             select(func.max(RecordRow.record_date))

@@ -12,22 +12,26 @@ from server.auth.principal import Principal
 from server.errors import NotFound
 from server.models import Member, OpRow, RecordRow
 from server.services.access import facts_of_row, may_read
-from sync import RecordState, canonical_json, state_from_json, state_to_json
+from sync import RecordState, state_from_storage, state_to_json, state_to_storage
 
-__all__ = ["get_record", "load_state", "op_json", "record_history", "store_state"]
+__all__ = ["get_record", "load_state", "op_json", "record_history", "state_json", "store_state"]
 
 
 def load_state(row: RecordRow) -> RecordState:
-    return state_from_json(json.loads(row.state))
+    """The stored state, read without replaying anything (``sync.state_from_storage``: our own store)."""
+    return state_from_storage(row.state)
 
 
 def store_state(row: RecordRow, state: RecordState, seq: int) -> None:
-    """Write ``state`` into ``row`` as canonical JSON and note the last op's sequence number."""
-    as_json = state_to_json(state)
-    row.state = canonical_json(as_json)
-    deleted = as_json.get("deleted")
-    row.deleted = isinstance(deleted, dict) and deleted.get("value") is True
+    """Write ``state`` into ``row`` in the compact storage form and note the last op's sequence number."""
+    row.state = state_to_storage(state)
+    row.deleted = state.is_deleted
     row.updated_seq = seq
+
+
+def state_json(row: RecordRow) -> dict[str, Any]:
+    """The record as clients see it (docs/sync-protocol.md §3.3)."""
+    return dict(state_to_json(load_state(row)))
 
 
 def op_json(row: OpRow) -> dict[str, Any]:
@@ -47,7 +51,7 @@ async def _visible_record(session: AsyncSession, principal: Principal, record_id
 
 async def get_record(session: AsyncSession, principal: Principal, record_id: str) -> dict[str, Any]:
     row = await _visible_record(session, principal, record_id)
-    return {"record": json.loads(row.state)}
+    return {"record": state_json(row)}
 
 
 async def record_history(session: AsyncSession, principal: Principal, record_id: str) -> dict[str, Any]:
@@ -65,4 +69,4 @@ async def record_history(session: AsyncSession, principal: Principal, record_id:
         op["author_name"] = author_name
         op["received_at"] = op_row.received_at.isoformat()
         ops.append(op)
-    return {"record": json.loads(row.state), "ops": ops}
+    return {"record": state_json(row), "ops": ops}

@@ -173,6 +173,8 @@ async def test_a_request_from_another_origin_is_refused(client: httpx.AsyncClien
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "bad_origin"
+    # The usual cause is 127.0.0.1 instead of localhost: the answer says which address to open, in Chinese.
+    assert "http://localhost/" in response.json()["error"]["message_zh"]
 
 
 async def test_too_many_login_attempts_get_429_with_retry_after(settings: Settings, world: World) -> None:

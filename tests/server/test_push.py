@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from server.db import Store
 from server.models import OpRow, RecordRow
-from sync import encode_clock, uuid7
+from sync import encode_clock, state_from_storage, state_to_json, uuid7
 from tests.server.factories import Phone, World
 
 
@@ -39,7 +39,7 @@ async def test_an_accepted_op_is_stored_with_the_server_chosen_author(
     assert row.author_id == world.alice.member_id
     assert row.device_id == world.alice.device_id
     assert row.grid_id == world.grid_a
-    state = json.loads(record.state)
+    state = state_to_json(state_from_storage(record.state))
     assert state["fields"]["notes"]["value"] == "老人身体尚好"
     assert state["fields"]["notes"]["author"] == world.alice.member_id
 

@@ -8,9 +8,11 @@
   loads, followed through imports, stylesheets and the app files the code names), nothing else. Any change
   to one of those files changes the version, so the worker installs a fresh cache; the integrity lets it
   take a file the page has just downloaded from the HTTP cache, and only if it is exactly that content.
-- ``index.html`` gets a ``<link rel="modulepreload">`` per module of the app where it says
-  ``<!-- modulepreload -->``: the browser fetches the whole module graph at once instead of one import
-  level per round trip (Lighthouse's critical request chain).
+- ``index.html`` gets a ``<link rel="modulepreload" fetchpriority="low">`` per module of the app where it
+  says ``<!-- modulepreload -->``: the browser fetches the whole module graph at once instead of one import
+  level per round trip (Lighthouse's critical request chain), after the stylesheets, so that "联户 加载中…"
+  is painted while the modules load (at the default high priority the graph arrived first and the first
+  paint waited for the app's screen: Lighthouse's FCP 3.8 s instead of 1.0–1.5 s).
 """
 
 from __future__ import annotations
@@ -137,7 +139,9 @@ def shell_html(pwa_dir: Path) -> bytes:
     html = (pwa_dir / "index.html").read_text(encoding="utf-8")
     if PRELOAD_MARK in html:
         modules = [f for f in shell_files(pwa_dir) if f.suffix == ".js" and f.name != "register-sw.js"]
-        links = "\n  ".join(f'<link rel="modulepreload" href="/{module}">' for module in modules)
+        links = "\n  ".join(
+            f'<link rel="modulepreload" fetchpriority="low" href="/{module}">' for module in modules
+        )
         html = html.replace(PRELOAD_MARK, links, 1)
     return html.encode("utf-8")
 

@@ -5,8 +5,8 @@ measured in the same run, the ratio and whether the goal is met.
     python -m bench fanin storage         only these, in this order
     python -m bench --scale 0.1 fanin     a quick check (or LIANHU_BENCH_SCALE=0.1): too small for goals
 
-Names: fanin, storage, first_sync, delta, save, devices. The table is also written as JSON to
-``.tmp/bench/latest.json``. See bench/README.md.
+Names: fanin, storage, first_sync, delta, save, devices, shell_bytes, lighthouse. The table is also
+written as JSON to ``.tmp/bench/latest.json``. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import traceback
 from .lib.config import TMP, finish, new_run
 from .lib.report import Row, print_rows, save_rows
 
-BENCHMARKS = ("fanin", "storage", "first_sync", "delta", "save", "devices")
+BENCHMARKS = ("fanin", "storage", "first_sync", "delta", "save", "devices", "shell_bytes", "lighthouse")
 
 
 def main(argv: list[str] | None = None) -> int:

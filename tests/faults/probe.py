@@ -15,9 +15,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from server.db import Store
+from server.models import RecordRow
+from server.services.records import load_state
 from sync import RecordState, apply_op, canonical_json, parse_op, state_to_json
 
 __all__ = [
@@ -59,10 +61,11 @@ async def stored_ops(store: Store, op_ids: set[str] | None = None) -> dict[str, 
 
 
 async def stored_records(store: Store) -> dict[str, str]:
-    """record id → its materialized state (canonical JSON, as the server wrote it)."""
+    """record id → its materialized state, read with the server's own reader, as canonical §3.3 JSON (the
+    form devices hold and ``GET /api/records/{id}`` answers), whatever form the store keeps it in."""
     async with store.read() as session:
-        rows = (await session.execute(text("SELECT id, state FROM records"))).all()
-    return {row.id: row.state for row in rows}
+        rows = (await session.scalars(select(RecordRow))).all()
+        return {row.id: canonical_json(state_to_json(load_state(row))) for row in rows}
 
 
 async def integrity_problems(store: Store) -> list[str]:

@@ -18,7 +18,7 @@ from server.routes.common import (
 )
 from server.services.cursors import CursorBox
 from server.services.pull import parse_limit, pull_ops
-from server.services.push import PushLimits, push_ops
+from server.services.push import PushLimits, prepare_ops, push_ops
 
 
 async def push(request: Request) -> JSONResponse:
@@ -39,9 +39,11 @@ async def push(request: Request) -> JSONResponse:
         max_clock_ahead_ms=settings.max_clock_ahead_seconds * 1000,
         grace_days=settings.reassignment_grace_days,
     )
+    # The pure work (parsing, canonical form, digests) happens before the write lock is taken.
+    prepared = prepare_ops(raw_ops, max_op_bytes=limits.max_op_bytes)
     async with store_of(request).write() as session:
         results = await push_ops(
-            session, principal, raw_ops, limits=limits, now_ms=now_ms(), client=client_address(request)
+            session, principal, prepared, limits=limits, now_ms=now_ms(), client=client_address(request)
         )
     # Leaving the `write()` block committed the transaction: only now is it safe to answer.
     return api_response({"results": [result.to_json() for result in results]})

@@ -19,25 +19,20 @@ record as it stands and the caller's role.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
 from server.domain.declaration import RECORD_TYPES
 from server.domain.rules import FieldRuleError, check_op, member_ids
-from server.models import Device, Household, Member, OpRow, RecordAccess, RecordRow
-from server.models.base import utcnow
 from server.services.access import may_read, record_facts
 from server.services.audit import audit
-from server.services.households import project_household
-from server.services.record_index import community_of_grids, set_index, set_projections
-from server.services.records import load_state, store_state
-from server.services.scope import GraceWindow, grace_windows
+from server.services.push_store import Batch, prefetch, write_batch
 from sync import (
     MergeError,
     Op,
@@ -46,12 +41,11 @@ from sync import (
     StateBuilder,
     canonical_json,
     decode_clock,
-    op_digest,
     op_to_json,
     parse_op,
 )
 
-__all__ = ["PushLimits", "PushResult", "push_ops"]
+__all__ = ["Prepared", "PushLimits", "PushResult", "prepare_ops", "push_ops"]
 
 Status = Literal["accepted", "duplicate", "rejected"]
 
@@ -110,63 +104,67 @@ class _Rejected(Exception):
         self.message_zh = message_zh or _ZH.get(code, "数据被拒绝")
 
 
-@dataclass
-class _Batch:
-    """What one push needs to look up, fetched once for the whole batch, and what it will write."""
+@dataclass(frozen=True)
+class Prepared:
+    """A batch after its pure work (parsing, canonical form, digests, duplicates within the batch), done
+    before the write lock is taken: one entry per op, in request order."""
 
-    principal: Principal
-    limits: PushLimits
-    now_ms: int
-    devices: dict[str, datetime | None]  # the member's devices (replica ids) -> when revoked
-    household_grids: dict[str, int]  # households in scope or in a grace window
-    grid_communities: Mapping[int, int | None]
-    grace: list[GraceWindow]
-    stored_ops: dict[str, tuple[str, int]]  # op id -> (digest, author) of ops already in the log
-    records: dict[str, RecordRow]
-    builders: dict[str, StateBuilder]  # one per record the batch touches, folding its ops in place
-    access: dict[str, dict[int, RecordAccess]]  # restricted record -> member -> access row
-    known_members: frozenset[int]  # of the member ids the batch's ops name (e.g. as mediators)
-    creators: dict[str, int] = field(default_factory=dict)
-    batch_digests: dict[str, str] = field(default_factory=dict)
-    new_rows: list[dict[str, object]] = field(default_factory=list)
+    entries: tuple[PushResult | _Parsed, ...]
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    op: Op
+    digest: str  # SHA-256 of body: what tells a resent op from a different one under the same id
+    body: str  # the op's canonical JSON without author, as stored
+
+
+def prepare_ops(raw_ops: Sequence[object], *, max_op_bytes: int) -> Prepared:
+    """Parse and check the shape of every op, without the database. Pure: call it outside the lock."""
+    entries: list[PushResult | _Parsed] = []
+    first_seen: dict[str, str] = {}
+    for raw in raw_ops:
+        entry = _parse(raw, max_op_bytes)
+        if isinstance(entry, _Parsed):
+            seen = first_seen.get(entry.op.id)
+            if seen is None:
+                first_seen[entry.op.id] = entry.digest
+            elif seen == entry.digest:
+                entry = PushResult(entry.op.id, "duplicate")
+            else:
+                message = f"op {entry.op.id} appears earlier in this batch with other content"
+                entry = _rejection(entry.op.id, _Rejected("duplicate_in_batch", message))
+        entries.append(entry)
+    return Prepared(tuple(entries))
 
 
 async def push_ops(
     session: AsyncSession,
     principal: Principal,
-    raw_ops: Sequence[object],
+    raw_ops: Sequence[object] | Prepared,
     *,
     limits: PushLimits,
     now_ms: int,
     client: str | None = None,
 ) -> list[PushResult]:
-    """Store ``raw_ops`` (already-decoded JSON values) for ``principal``; one result per op, in order."""
-    batch = await _prefetch(session, principal, raw_ops, limits, now_ms)
-    parsed = [_parse(batch, raw) for raw in raw_ops]
-    results: list[PushResult | None] = [None] * len(parsed)
-    fresh: list[tuple[int, Op, str]] = []
-    first_seen: dict[str, str] = {}
-    for index, item in enumerate(parsed):
-        if isinstance(item, PushResult):
-            results[index] = item
-            continue
-        op, digest = item
-        seen = first_seen.get(op.id)
-        if seen is None:
-            first_seen[op.id] = digest
-            fresh.append((index, op, digest))
-        elif seen == digest:
-            results[index] = PushResult(op.id, "duplicate")
-        else:
-            message = f"op {op.id} appears earlier in this batch with other content"
-            results[index] = _rejection(op.id, _Rejected("duplicate_in_batch", message))
+    """Store ``raw_ops`` (decoded JSON values, or :func:`prepare_ops` of them) for ``principal``; one result
+    per op, in request order."""
+    prepared = (
+        raw_ops if isinstance(raw_ops, Prepared) else prepare_ops(raw_ops, max_op_bytes=limits.max_op_bytes)
+    )
+    fresh = [(i, e) for i, e in enumerate(prepared.entries) if isinstance(e, _Parsed)]
+    named = {m for _, e in fresh for m in member_ids(e.op) if 0 < m < 2**31}  # ids an integer column holds
+    batch = await prefetch(
+        session, principal, [e.op for _, e in fresh], named, now_ms=now_ms, grace_days=limits.grace_days
+    )
+    results = [e if isinstance(e, PushResult) else None for e in prepared.entries]
     # Apply in stamp order: an edit sent before the op that creates its record still lands after it.
-    for index, op, digest in sorted(fresh, key=lambda item: item[1].stamp):
+    for index, entry in sorted(fresh, key=lambda item: item[1].op.stamp):
         try:
-            results[index] = PushResult(op.id, _accept(batch, op, digest))
+            results[index] = PushResult(entry.op.id, _accept(batch, limits, entry))
         except _Rejected as rejected:
-            results[index] = _rejection(op.id, rejected)
-    await _write(session, batch)
+            results[index] = _rejection(entry.op.id, rejected)
+    await write_batch(session, batch)
     done = [result for result in results if result is not None]
     assert len(done) == len(results)
     for result in done:
@@ -182,44 +180,35 @@ def _rejection(op_id: str | None, rejected: _Rejected) -> PushResult:
     return PushResult(op_id, "rejected", rejected.code, rejected.message, rejected.message_zh)
 
 
-def _parse(batch: _Batch, raw: object) -> PushResult | tuple[Op, str]:
-    """The op and its digest, or the result that rejects it for its shape alone."""
+def _parse(raw: object, max_op_bytes: int) -> PushResult | _Parsed:
+    """The op with its canonical body and digest, or the result that rejects it for its shape alone.
+
+    Not plain JSON — a lone surrogate, NaN or a huge integer (server.routes.common keeps those as markers),
+    nesting too deep — is the op's own ``invalid_op``, named by ``parse_op``.
+    """
     op_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
     try:
-        op = _parse_within_limits(batch, raw)
-    except _Rejected as rejected:
-        return _rejection(op_id, rejected)
-    return op, op_digest(op)
-
-
-def _parse_within_limits(batch: _Batch, raw: object) -> Op:
-    try:
-        size = len(canonical_json(raw).encode("utf-8"))  # type: ignore[arg-type]
-    except (TypeError, ValueError, RecursionError) as error:
-        # Not plain JSON: a lone surrogate, NaN or a huge integer (routes.common), or nesting too deep.
-        # parse_op names the place; if it does not, say what the encoder found.
-        try:
-            parse_op(raw)
-        except OpError as op_error:
-            raise _Rejected(op_error.code, op_error.message) from None
-        except RecursionError:
-            pass
-        raise _Rejected("invalid_op", f"the op is not plain JSON: {error}") from None
-    if size > batch.limits.max_op_bytes:
-        raise _Rejected(
-            "op_too_large", f"op is {size} bytes of JSON; the limit is {batch.limits.max_op_bytes}"
-        )
-    try:
-        return parse_op(raw)
+        op = parse_op(raw)
     except OpError as error:
-        raise _Rejected(error.code, error.message) from None
+        return _rejection(op_id, _Rejected(error.code, error.message))
+    except RecursionError:
+        return _rejection(op_id, _Rejected("invalid_op", "the op nests too deeply"))
+    as_json = op_to_json(op)
+    as_json.pop("author", None)
+    body = canonical_json(as_json)
+    encoded = body.encode("utf-8")
+    if len(encoded) > max_op_bytes:
+        message = f"op is {len(encoded)} bytes of JSON; the limit is {max_op_bytes}"
+        return _rejection(op.id, _Rejected("op_too_large", message))
+    return _Parsed(op, hashlib.sha256(encoded).hexdigest(), body)
 
 
-def _accept(batch: _Batch, op: Op, digest: str) -> Status:
+def _accept(batch: Batch, limits: PushLimits, entry: _Parsed) -> Status:
+    op, digest = entry.op, entry.digest
     stored = batch.stored_ops.get(op.id)
     if stored == (digest, batch.principal.member_id):
         return "duplicate"  # the caller's own op, sent again: nothing new is said
-    _check_origin(batch, op)
+    _check_origin(batch, limits, op)
     grid_id = _writable_grid(
         batch, op, batch.household_grids.get(op.household), f"household {op.household!r}"
     )
@@ -261,18 +250,18 @@ def _accept(batch: _Batch, op: Op, digest: str) -> Status:
         if RECORD_TYPES[op.type].restricted:
             batch.access[op.record] = {}
     batch.batch_digests[op.id] = digest
-    batch.new_rows.append(_op_row(batch, authored, grid_id, digest))
+    batch.new_rows.append(_op_row(batch, op, grid_id, entry))
     return "accepted"
 
 
-def _check_origin(batch: _Batch, op: Op) -> None:
+def _check_origin(batch: Batch, limits: PushLimits, op: Op) -> None:
     wall, _counter = decode_clock(op.clock)
     ahead_ms = wall - batch.now_ms
-    if ahead_ms > batch.limits.max_clock_ahead_ms:
+    if ahead_ms > limits.max_clock_ahead_ms:
         raise _Rejected(
             "clock_ahead",
             f"op clock {op.clock} is {ahead_ms // 1000} s ahead of server time; "
-            f"the limit is {batch.limits.max_clock_ahead_ms // 1000} s",
+            f"the limit is {limits.max_clock_ahead_ms // 1000} s",
         )
     if op.replica not in batch.devices:
         raise _Rejected("replica_mismatch", f"replica {op.replica!r} is not one of your devices")
@@ -285,7 +274,7 @@ def _check_origin(batch: _Batch, op: Op) -> None:
         )
 
 
-def _writable_grid(batch: _Batch, op: Op, grid_id: int | None, what: str) -> int:
+def _writable_grid(batch: Batch, op: Op, grid_id: int | None, what: str) -> int:
     """``grid_id`` if the member may write there now, or could when the op was recorded (grace policy)."""
     if grid_id is not None and grid_id in batch.principal.grid_ids:
         return grid_id
@@ -297,7 +286,7 @@ def _writable_grid(batch: _Batch, op: Op, grid_id: int | None, what: str) -> int
     raise _Rejected("out_of_scope", f"{what} {_OUT_OF_SCOPE}")
 
 
-def _may_read(batch: _Batch, record_id: str, state: RecordState, grid_id: int) -> bool:
+def _may_read(batch: Batch, record_id: str, state: RecordState, grid_id: int) -> bool:
     """The one access rule (server.services.access) for a record as this batch has it now. ``grid_id`` is
     writable already — in scope, or in a reassignment grace window, which the rule counts as scope here."""
     stored = batch.records.get(record_id)
@@ -309,9 +298,7 @@ def _may_read(batch: _Batch, record_id: str, state: RecordState, grid_id: int) -
     return may_read(principal, facts)
 
 
-def _op_row(batch: _Batch, op: Op, grid_id: int, digest: str) -> dict[str, object]:
-    body = op_to_json(op)
-    body.pop("author", None)
+def _op_row(batch: Batch, op: Op, grid_id: int, entry: _Parsed) -> dict[str, object]:
     return {
         "op_id": op.id,
         "record_id": op.record,
@@ -324,123 +311,7 @@ def _op_row(batch: _Batch, op: Op, grid_id: int, digest: str) -> dict[str, objec
         "device_id": batch.principal.device_id,
         "kind": op.kind,
         "restricted": RECORD_TYPES[op.type].restricted,
-        "body": canonical_json(body),
-        "digest": digest,
-        "received_at": utcnow(),
+        "body": entry.body,
+        "digest": entry.digest,
+        "received_at": datetime.now(UTC),
     }
-
-
-async def _prefetch(
-    session: AsyncSession, principal: Principal, raw_ops: Sequence[object], limits: PushLimits, now_ms: int
-) -> _Batch:
-    def strings(key: str) -> set[str]:
-        return {raw[key] for raw in raw_ops if isinstance(raw, dict) and isinstance(raw.get(key), str)}
-
-    op_ids, record_ids, household_ids = strings("id"), strings("record"), strings("household")
-    now = datetime.fromtimestamp(now_ms / 1000, UTC)
-    grace = await grace_windows(
-        session, member_id=principal.member_id, now=now, grace=timedelta(days=limits.grace_days)
-    )
-    writable_grids = principal.grid_ids | {window.grid_id for window in grace}
-    devices = await session.execute(
-        select(Device.id, Device.revoked_at).where(Device.member_id == principal.member_id)
-    )
-    households = await session.execute(
-        select(Household.id, Household.grid_id).where(
-            Household.id.in_(household_ids), Household.grid_id.in_(writable_grids)
-        )
-    )
-    stored = await session.execute(
-        select(OpRow.op_id, OpRow.digest, OpRow.author_id).where(OpRow.op_id.in_(op_ids))
-    )
-    named = {member_id for raw in raw_ops for member_id in _named_members(raw)}
-    known = await session.scalars(select(Member.id).where(Member.id.in_(named)))
-    records = (await session.scalars(select(RecordRow).where(RecordRow.id.in_(record_ids)))).all()
-    restricted = [row.id for row in records if row.restricted]
-    access: dict[str, dict[int, RecordAccess]] = {record_id: {} for record_id in restricted}
-    for row in (
-        await session.scalars(select(RecordAccess).where(RecordAccess.record_id.in_(restricted)))
-    ).all():
-        access[row.record_id][row.member_id] = row
-    household_grid_map = {hid: gid for hid, gid in households}
-    return _Batch(
-        principal=principal,
-        limits=limits,
-        now_ms=now_ms,
-        devices={device_id: revoked_at for device_id, revoked_at in devices},
-        household_grids=household_grid_map,
-        grid_communities=await community_of_grids(session, set(household_grid_map.values())),
-        grace=grace,
-        stored_ops={oid: (digest, author) for oid, digest, author in stored},
-        records={row.id: row for row in records},
-        builders={row.id: StateBuilder(load_state(row)) for row in records},
-        access=access,
-        known_members=frozenset(known.all()),
-    )
-
-
-def _named_members(raw: object) -> set[int]:
-    """Every integer an op's field lists or entry's ``to_member`` hold: candidates to look up as members."""
-    if not isinstance(raw, dict):
-        return set()
-    values = list(raw["fields"].values()) if isinstance(raw.get("fields"), dict) else []
-    if isinstance(raw.get("value"), dict):
-        values.append([raw["value"].get("to_member")])
-    # Only ids a member could have: a database integer column holds no more (and asyncpg/SQLite would
-    # refuse to compare against a larger one — the op then fails its own checks, not the batch).
-    return {
-        v for value in values if isinstance(value, list) for v in value if type(v) is int and 0 < v < 2**31
-    }
-
-
-async def _write(session: AsyncSession, batch: _Batch) -> None:
-    if not batch.new_rows:
-        return
-    inserted = await session.execute(
-        insert(OpRow).returning(OpRow.seq, OpRow.record_id, sort_by_parameter_order=True), batch.new_rows
-    )
-    last_seq: dict[str, int] = {}
-    for seq, record_id in inserted:
-        last_seq[record_id] = max(seq, last_seq.get(record_id, seq))
-    for record_id, seq in last_seq.items():
-        state = batch.builders[record_id].state()
-        row = batch.records.get(record_id)
-        if row is None:
-            row = RecordRow(
-                id=record_id,
-                type=state.type,
-                household_id=state.household,
-                grid_id=batch.household_grids[state.household],
-                restricted=RECORD_TYPES[state.type].restricted,
-                created_by=batch.creators[record_id],
-                created_seq=seq,
-            )
-            session.add(row)
-        store_state(row, state, seq)
-        set_index(row, state, batch.grid_communities.get(row.grid_id))
-        if state.type == "household":
-            await project_household(session, state.household, state.values(), seq)
-        if row.restricted or state.type in ("request", "visit"):
-            await session.flush()
-        await set_projections(session, row, state)
-        if row.restricted:
-            _update_access(session, batch, row, state, seq)
-
-
-def _update_access(
-    session: AsyncSession, batch: _Batch, row: RecordRow, state: RecordState, seq: int
-) -> None:
-    """Grant access to the record's current readers (and its creator); revoke it from the others."""
-    wanted = RECORD_TYPES[row.type].readers(state.values()) | {row.created_by}
-    current = batch.access.setdefault(row.id, {})
-    for member_id in wanted:
-        access = current.get(member_id)
-        if access is None:
-            access = RecordAccess(record_id=row.id, member_id=member_id, granted_seq=seq, revoked_seq=None)
-            session.add(access)
-            current[member_id] = access
-        elif access.revoked_seq is not None:
-            access.granted_seq, access.revoked_seq = seq, None
-    for member_id, access in current.items():
-        if member_id not in wanted and access.revoked_seq is None:
-            access.revoked_seq = seq

@@ -1,9 +1,10 @@
 """Pull: the ops after a cursor that the caller may see, one page at a time.
 
-The cursor stands for the last ``seq`` the caller has been given. Because writers are serialized
-(``server.db``), every op with a smaller ``seq`` than a visible one is already visible, so ``seq > cursor``
-never skips. Restricted records (mediation notes) add two things per page: the earlier ops of records the
-caller was just given access to, and the ids of records whose access was just taken away (``drop``).
+The cursor stands for the last ``seq`` the caller has been given. A page never reads past the log's
+gap-free end (``server.services.log_end``): every op with a smaller ``seq`` has committed, so
+``seq > cursor`` never skips. Restricted records (mediation notes) add two things per page: the earlier
+ops of records the caller was just given access to, and the ids of records whose access was just taken
+away (``drop``).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
 from server.errors import BadRequest
 from server.models import OpRow, RecordAccess
 from server.services.access import readable_ops
+from server.services.log_end import visible_end
 from server.services.records import op_json
 
 __all__ = ["MAX_PULL_LIMIT", "PullPage", "parse_limit", "pull_ops"]
@@ -43,9 +45,9 @@ def parse_limit(raw: str | None) -> int:
 
 
 async def pull_ops(session: AsyncSession, principal: Principal, *, after: int, limit: int) -> PullPage:
-    # Read the end of the log first. Every op up to it has committed (writers commit in seq order), so the
-    # page query below, even under a newer snapshot (PostgreSQL READ COMMITTED), sees all of them.
-    end = max(after, int(await session.scalar(select(func.coalesce(func.max(OpRow.seq), 0))) or 0))
+    # Read the gap-free end of the log first (server.services.log_end): every op up to it has committed, so
+    # the page query below, even under a newer snapshot (PostgreSQL READ COMMITTED), sees all of them.
+    end = max(after, await visible_end(session))
     rows = (
         await session.scalars(
             select(OpRow)

@@ -40,7 +40,7 @@ ROUNDS = int(os.environ.get("LIANHU_FAULT_ROUNDS", "50"))
 BATCH = 4  # ops per push: small, so a round holds many commits for the kill to land between or inside
 # The kill comes after 0..KILL_AFTER_MAX answered pushes, plus 0..KILL_JITTER_S: counted in answers rather
 # than seconds, so it lands among pushes on a fast machine and on a loaded one alike.
-KILL_AFTER_MAX = 6
+KILL_AFTER_MAX = 4
 KILL_JITTER_S = 0.04
 
 

@@ -45,7 +45,12 @@ __all__ = [
 LANG_COOKIE = "lianhu_console_lang"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The console's pages in the side navigation: (key, path, catalogue key). Later pages add a line here.
-NAV = [("home", "/console/", "nav.home"), ("members", "/console/members", "nav.members")]
+NAV = [
+    ("home", "/console/", "nav.home"),
+    ("records", "/console/records", "nav.records"),
+    ("members", "/console/members", "nav.members"),
+    ("ledgers", "/console/ledgers", "nav.ledgers"),
+]
 MAX_FORM_BYTES = 64 * 1024
 
 

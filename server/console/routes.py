@@ -8,6 +8,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server.console.pages import frame, member_actions, members
+from server.console.pages import ledgers as ledger_pages
+from server.console.pages import records as record_pages
 
 __all__ = ["STATIC", "routes"]
 
@@ -31,6 +33,12 @@ routes: list[BaseRoute] = [
     Route(f"{MEMBER}/liaison", member_actions.link_liaison, methods=["POST"]),
     Route(f"{MEMBER}/liaison/{{led_id:int}}/end", member_actions.unlink_liaison, methods=["POST"]),
     Route("/console/devices/{device_id}/revoke", member_actions.revoke, methods=["POST"]),
+    # records, history, ledgers (pages 1, 2, 7)
+    Route("/console/records", record_pages.records_list, methods=["GET"]),
+    Route("/console/records/export", ledger_pages.records_export, methods=["GET"]),
+    Route("/console/records/{record_id}", record_pages.record_detail, methods=["GET"]),
+    Route("/console/ledgers", ledger_pages.ledgers_page, methods=["GET"]),
+    Route("/console/ledgers/export", ledger_pages.ledger_export, methods=["GET"]),
     Mount("/console/static", app=StaticFiles(directory=STATIC), name="console-static"),
     Route("/console/{rest:path}", frame.not_found, methods=["GET", "POST"]),
 ]

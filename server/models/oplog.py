@@ -35,7 +35,10 @@ class OpRow(Base):
     digest: Mapped[str] = mapped_column(String(64))  # sha256 of body: same id + other digest = op_conflict
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_ops_grid_seq", "grid_id", "seq"),)
+    __table_args__ = (
+        Index("ix_ops_grid_seq", "grid_id", "seq"),
+        Index("ix_ops_author_record", "author_id", "record_id"),  # the console's "touched by" filter
+    )
 
 
 class RecordRow(Base):
@@ -66,11 +69,15 @@ class RecordRow(Base):
     summary: Mapped[str] = mapped_column(String(200), default="")
 
     __table_args__ = (
-        Index("ix_records_type_date", "type", "record_date"),
-        Index("ix_records_community_date", "community_id", "record_date"),
+        # The console's keyset pages (migration 0007): each index ends in the list's sort key.
+        Index("ix_records_date_id", "record_date", "id"),
+        Index("ix_records_type_date_id", "type", "record_date", "id"),
+        Index("ix_records_community_date_id", "community_id", "record_date", "id"),
+        Index("ix_records_grid_date_id", "grid_id", "record_date", "id"),
+        Index("ix_records_created_by_date_id", "created_by", "record_date", "id"),
+        Index("ix_records_updated_seq", "updated_seq"),
         Index("ix_records_grid_updated", "grid_id", "updated_seq"),
         Index("ix_records_open_due", "closed", "due_ms"),
-        Index("ix_records_created_by", "created_by"),
     )
 
 

@@ -33,6 +33,7 @@ KINDS = (
     "op_rejected",
     "curtain_deadline_set",
     "export",
+    "record_viewed",
 )
 
 

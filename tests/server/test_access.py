@@ -1,6 +1,6 @@
 """The one access rule (server/services/access.py), held to one table by every reader: pull (its SQL twin over
-ops), GET /api/records/{id} and its history (the Python rule), and the console (its SQL twin over records).
-Exports will join this list."""
+ops), GET /api/records/{id} and its history (the Python rule), and the console (its SQL twin over records):
+the overview, the records list, a record's page and the exports."""
 
 from __future__ import annotations
 
@@ -82,7 +82,14 @@ async def test_every_reader_applies_the_same_access_rule(
     in_pull = await pulled(client, caller)
     console = await console_get(client, caller, "/console/")
     on_console = set(marked_ids(console.text, "recent-record", "data-record-id"))
-    seen: dict[str, dict[str, bool]] = {reader: {} for reader in ("pull", "record", "history", "console")}
+    listed = await console_get(client, caller, "/console/records")
+    on_list = set(marked_ids(listed.text, "record-row"))
+    exported = await console_get(client, caller, "/console/records/export", format="csv")
+    in_export = {line.rsplit(",", 1)[-1] for line in exported.text.splitlines()[1:]}
+    console_readers = ("console", "console_list", "console_record", "console_export")
+    seen: dict[str, dict[str, bool]] = {
+        reader: {} for reader in ("pull", "record", "history", *console_readers)
+    }
     for kind, record_id in records.items():
         seen["pull"][kind] = record_id in in_pull
         record = await client.get(f"/api/records/{record_id}", headers=caller.headers)
@@ -91,11 +98,24 @@ async def test_every_reader_applies_the_same_access_rule(
         seen["record"][kind] = record.status_code == 200
         seen["history"][kind] = history.status_code == 200
         seen["console"][kind] = record_id in on_console
+        seen["console_list"][kind] = record_id in on_list
+        seen["console_export"][kind] = record_id in in_export
+        page = await console_get(client, caller, f"/console/records/{record_id}")
+        assert page.status_code in ((200, 404) if role in CONSOLE_ROLES else (403,))
+        seen["console_record"][kind] = page.status_code == 200
 
     expected = dict(zip(KINDS, VISIBLE[role], strict=True))
     assert seen["pull"] == expected
     assert seen["record"] == expected
     assert seen["history"] == expected
     # The console is for coordinators and grid leaders; members and liaisons see none of it.
-    assert console.status_code == (200 if role in CONSOLE_ROLES else 403)
-    assert seen["console"] == {kind: visible and role in CONSOLE_ROLES for kind, visible in expected.items()}
+    assert (
+        console.status_code
+        == listed.status_code
+        == exported.status_code
+        == (200 if role in CONSOLE_ROLES else 403)
+    )
+    for reader in console_readers:
+        assert seen[reader] == {
+            kind: visible and role in CONSOLE_ROLES for kind, visible in expected.items()
+        }, reader

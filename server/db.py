@@ -117,6 +117,11 @@ def gave_up_waiting(error: BaseException) -> bool:
     return "database is locked" in message or "database table is locked" in message
 
 
+def _concurrent_conflict(error: DBAPIError) -> bool:
+    """A deadlock, a serialization failure or a unique violation between concurrent pushes."""
+    return getattr(error.orig, "sqlstate", None) in {"40P01", "40001", "23505"}
+
+
 class Store:
     """The server's handle on the database."""
 
@@ -180,6 +185,32 @@ class Store:
             raise
         finally:
             self._write_lock.release()
+
+    @asynccontextmanager
+    async def write_ops(self) -> AsyncIterator[AsyncSession]:
+        """The transaction a push stores its ops in. On SQLite it is :meth:`write` (one writer). On
+        PostgreSQL pushes run concurrently, in this process and in others: each locks the record rows it
+        changes (in id order) and draws its sequence numbers under a short lock that also marks it as in
+        flight until it commits (``server.services.log_end``), which keeps the pull cursor gap-free.
+
+        A conflict with a concurrent push — a deadlock, or two pushes creating the same record or storing
+        the same op at once — rolls back and raises :class:`~server.errors.Busy`: the client sends the
+        batch again and it is judged against what the other push stored.
+        """
+        if self.is_sqlite:
+            async with self.write() as session:
+                yield session
+            return
+        try:
+            async with self._write_sessions() as session, session.begin():
+                yield session
+        except (DBAPIError, PoolTimeout) as error:
+            if gave_up_waiting(error) or (isinstance(error, DBAPIError) and _concurrent_conflict(error)):
+                raise Busy(
+                    "a concurrent write touched the same records; nothing was stored, try again",
+                    retry_after=1,
+                ) from error
+            raise
 
     @asynccontextmanager
     async def write_nowait(self) -> AsyncIterator[AsyncSession]:

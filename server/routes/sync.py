@@ -41,7 +41,7 @@ async def push(request: Request) -> JSONResponse:
     )
     # The pure work (parsing, canonical form, digests) happens before the write lock is taken.
     prepared = prepare_ops(raw_ops, max_op_bytes=limits.max_op_bytes)
-    async with store_of(request).write() as session:
+    async with store_of(request).write_ops() as session:
         results = await push_ops(
             session, principal, prepared, limits=limits, now_ms=now_ms(), client=client_address(request)
         )

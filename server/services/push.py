@@ -193,6 +193,10 @@ def _parse(raw: object, max_op_bytes: int) -> PushResult | _Parsed:
         return _rejection(op_id, _Rejected(error.code, error.message))
     except RecursionError:
         return _rejection(op_id, _Rejected("invalid_op", "the op nests too deeply"))
+    if any(ord(ch) < 0x20 for ch in op.household):
+        # A household id is looked up as it is; a control character (NUL above all) names none and
+        # PostgreSQL cannot even compare text holding a NUL.
+        return _rejection(op.id, _Rejected("invalid_op", "household must not contain control characters"))
     as_json = op_to_json(op)
     as_json.pop("author", None)
     body = canonical_json(as_json)

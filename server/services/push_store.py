@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import BindParameter, Table, bindparam, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,7 @@ from server.domain.declaration import RECORD_TYPES
 from server.domain.indexing import record_index, request_facts
 from server.models import Device, Household, Member, OpRow, RecordAccess, RecordRow, RequestFacts
 from server.services.households import HOUSEHOLD_COLUMNS
+from server.services.log_end import DRAW_LOCK_KEY, mark_in_flight
 from server.services.record_index import community_of_grids
 from server.services.scope import GraceWindow, grace_windows
 from sync import Op, RecordState, StateBuilder, state_from_storage, state_to_storage
@@ -101,14 +102,14 @@ async def prefetch(
         select(OpRow.op_id, OpRow.digest, OpRow.author_id).where(OpRow.op_id.in_(op_ids))
     )
     known = await session.scalars(select(Member.id).where(Member.id.in_(named_members)))
-    rows = (
-        await session.execute(
-            select(
-                RecordRow.id, RecordRow.grid_id, RecordRow.created_by, RecordRow.restricted,
-                RecordRow.started_ms, RecordRow.type, RecordRow.stage, RecordRow.record_date, RecordRow.state,
-            ).where(RecordRow.id.in_(record_ids))
-        )
-    ).all()  # fmt: skip
+    query = select(
+        RecordRow.id, RecordRow.grid_id, RecordRow.created_by, RecordRow.restricted,
+        RecordRow.started_ms, RecordRow.type, RecordRow.stage, RecordRow.record_date, RecordRow.state,
+    ).where(RecordRow.id.in_(record_ids)).order_by(RecordRow.id)  # fmt: skip
+    if session.get_bind().dialect.name == "postgresql":
+        # Concurrent pushes (Store.write_ops): lock the rows this batch changes, always in id order.
+        query = query.with_for_update(of=RecordRow)
+    rows = (await session.execute(query)).all()
     restricted = [row.id for row in rows if row.restricted]
     access: dict[str, dict[int, RecordAccess]] = {record_id: {} for record_id in restricted}
     if restricted:
@@ -142,16 +143,26 @@ async def prefetch(
 
 
 async def _draw_seqs(session: AsyncSession, count: int, *, is_sqlite: bool) -> list[int]:
-    """``count`` sequence numbers for new ops, ascending. Writers are serialized (``Store.write``), so
-    they are the next ones after every op committed so far."""
+    """``count`` sequence numbers for new ops, ascending.
+
+    SQLite has one writer at a time (``Store.write``): the next numbers after the committed end. On
+    PostgreSQL several pushes write at once: the numbers are drawn under a short lock, which also takes
+    this push's in-flight marker (``server.services.log_end``) before anyone else can draw more.
+    """
     if is_sqlite:
         last = await session.scalar(select(func.coalesce(func.max(OpRow.seq), 0)))
         return list(range(int(last or 0) + 1, int(last or 0) + 1 + count))
-    drawn = await session.scalars(
-        text("SELECT nextval(pg_get_serial_sequence('ops', 'seq')) FROM generate_series(1, :n)"),
-        {"n": count},
-    )
-    return sorted(drawn.all())
+    await session.execute(text("SELECT pg_advisory_lock(:key)"), {"key": DRAW_LOCK_KEY})
+    try:
+        drawn = await session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('ops', 'seq')) FROM generate_series(1, :n)"),
+            {"n": count},
+        )
+        seqs = sorted(drawn.all())
+        await mark_in_flight(session, seqs[0])
+    finally:
+        await session.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": DRAW_LOCK_KEY})
+    return seqs
 
 
 def _upsert(session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: str) -> Any:
@@ -239,7 +250,7 @@ async def _project(
             row = {"id": state.household, **values, "profile_seq": last_seq[record_id]}
             profiles[frozenset(row)].append(row)
     for rows in profiles.values():
-        await session.execute(update(Household), rows)
+        await session.execute(update(Household), sorted(rows, key=lambda row: str(row["id"])))
     await _last_visits(session, batch, states, columns)
 
 
@@ -261,19 +272,18 @@ async def _last_visits(
             recount.add(state.household)
         elif counts:
             grown[state.household] = max(grown.get(state.household, ""), now["record_date"])
-    if grown:
-        found = await session.execute(
-            select(Household.id, Household.last_visit).where(Household.id.in_(grown))
+    rows = [{"b_id": hid, "b_day": day} for hid, day in sorted(grown.items()) if hid not in recount]
+    if rows:
+        # The maximum is taken in the statement itself: two pushes for one household cannot lose a visit.
+        table = cast(Table, Household.__table__)
+        day: BindParameter[str] = bindparam("b_day")
+        newer = case(
+            (table.c.last_visit.is_(None), day), (table.c.last_visit < day, day), else_=table.c.last_visit
         )
-        current = {household_id: last for household_id, last in found}
-        rows = [
-            {"id": hid, "last_visit": day}
-            for hid, day in grown.items()
-            if hid not in recount and (current.get(hid) is None or day > str(current[hid]))
-        ]
-        if rows:
-            await session.execute(update(Household), rows)
-    for household_id in recount:
+        await session.execute(
+            table.update().where(table.c.id == bindparam("b_id")).values(last_visit=newer), rows
+        )
+    for household_id in sorted(recount):
         latest = (
             select(func.max(RecordRow.record_date))
             .where(RecordRow.household_id == household_id, RecordRow.type == "visit")

@@ -12,7 +12,7 @@ from server.auth.principal import Principal
 from server.errors import NotFound
 from server.models import Member, OpRow, RecordRow
 from server.services.access import facts_of_row, may_read
-from sync import RecordState, state_from_storage, state_to_json, state_to_storage
+from sync import RecordState, is_uuid7, state_from_storage, state_to_json, state_to_storage
 
 __all__ = ["get_record", "load_state", "op_json", "record_history", "state_json", "store_state"]
 
@@ -42,7 +42,9 @@ def op_json(row: OpRow) -> dict[str, Any]:
 
 
 async def _visible_record(session: AsyncSession, principal: Principal, record_id: str) -> RecordRow:
-    row = await session.get(RecordRow, record_id)
+    # Record ids are UUIDv7 (protocol §3.2): anything else names no record (and a NUL would not even
+    # reach PostgreSQL as text).
+    row = await session.get(RecordRow, record_id) if is_uuid7(record_id) else None
     # Not told apart from "does not exist": the caller learns nothing about records outside their scope.
     if row is None or not may_read(principal, facts_of_row(row)):
         raise NotFound(f"no record {record_id!r} in your scope")

@@ -33,6 +33,7 @@ import statistics
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -74,6 +75,7 @@ from tests.server.factories import enroll_phone
 from .lib.config import SECRET_KEY, new_run
 from .lib.fixtures import ESTATES, GIVEN, SURNAMES
 from .lib.postgres import create_database, shared
+from .lib.servers import lianhu_servers
 
 COMMUNITIES, GRIDS_PER_COMMUNITY, HOUSEHOLDS, MEMBERS_PER_GRID = 10, 7, 20_000, 8
 CHUNK = 5_000
@@ -492,18 +494,16 @@ async def measure_list(
 
 
 async def measure_exports(
-    name: str, store: Store, settings: Settings, street: dict[str, Any]
+    name: str, store: Store, settings: Settings, street: dict[str, Any], log_dir: Path
 ) -> dict[str, Any]:
-    app = create_app(settings)
+    """Exports from a real ``lianhu serve`` (the ASGI test transport would buffer the whole body, hiding
+    when the first byte leaves), read as a browser reads a download."""
     cookie, principal = await cookie_for(store, settings, Role.STREET, [street["street"]])
     community = street["communities"][0]
     grid_id = street["grids"][0][0]
     out: dict[str, Any] = {}
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://localhost", timeout=3600
-        ) as client:
+    with lianhu_servers(store.url, log_dir) as procs:
+        async with httpx.AsyncClient(base_url=procs[0].url, timeout=3600) as client:
             for label, path, params in (
                 ("csv_list_community", "/console/records/export", {"format": "csv", "area": community}),
                 ("xlsx_ledgers_grid", "/console/ledgers/export", {"format": "xlsx", "area": grid_id}),
@@ -511,10 +511,9 @@ async def measure_exports(
                 began = time.perf_counter()
                 first_byte = None
                 size = 0
-                async with client.stream(
-                    "GET", path, params=params, headers={"Cookie": f"{cookie}"}
-                ) as response:
-                    assert response.status_code == 200
+                headers = {"Cookie": cookie, "Accept-Encoding": "identity"}
+                async with client.stream("GET", path, params=params, headers=headers) as response:
+                    assert response.status_code == 200, response.status_code
                     async for chunk in response.aiter_raw():
                         first_byte = first_byte or time.perf_counter() - began
                         size += len(chunk)
@@ -584,7 +583,13 @@ async def explain(name: str, store: Store, street: dict[str, Any], principal: An
 
 
 async def run_one(
-    name: str, url: str, street_of: dict[str, Any], samples: int, total: int, out: dict[str, Any]
+    name: str,
+    url: str,
+    street_of: dict[str, Any],
+    samples: int,
+    total: int,
+    out: dict[str, Any],
+    log_dir: Path,
 ) -> None:
     settings = Settings(database_url=url, origin="http://localhost", rp_id="localhost", secret_key=SECRET_KEY)
     store = Store(url, statement_timeout=600)
@@ -593,7 +598,7 @@ async def run_one(
         out[name] = {
             "plans": await explain(name, store, street_of, principal),
             "list": await measure_list(name, store, settings, street_of, samples, total),
-            "exports": await measure_exports(name, store, settings, street_of),
+            "exports": await measure_exports(name, store, settings, street_of, log_dir),
         }
     finally:
         await store.dispose()
@@ -635,7 +640,7 @@ async def main_async(args: argparse.Namespace) -> None:
             async with fresh.write() as session:  # planner statistics, as after any bulk load
                 await session.execute(text("ANALYZE"))
             await fresh.dispose()
-            await run_one(name, url, streets[name], args.samples, args.records, results)
+            await run_one(name, url, streets[name], args.samples, args.records, results, run.dir)
         path = run.path("console-results.json")
         path.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
         print(f"\nresults: {path}")

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
+from server.console.services.records_list import _Cursor, _encode
 from server.db import Store
 from server.models import Role
 from server.settings import Settings
@@ -190,6 +191,11 @@ async def test_keyset_pages_cover_every_record_once_across_the_undated_tail_and_
     assert marked_ids(back.text, "record-row") == ids[0]
     assert NEXT.search(back.text) is not None
 
+    # Nothing before a cursor above every row: the first page, not an empty one.
+    above = _encode(_Cursor(0, ("9999-12-31", "ffffffff-ffff-7fff-bfff-ffffffffffff")))
+    top = await console_get(client, scene.dora, "/console/records", before=above)
+    assert marked_ids(top.text, "record-row") == ids[0]
+
     # A made-up cursor is not an error: it is the first page.
     for junk in ("x", "W10", "WzAsMV0", "WzksIngiXQ", "A" * 300):
         made_up = await console_get(client, scene.dora, "/console/records", after=junk)
@@ -250,3 +256,18 @@ async def test_the_count_says_how_many_match(
     response = await console_get(client, scene.dora, "/console/records", type="visit")
 
     assert 'data-count="3"' in response.text
+
+
+async def test_exactly_one_full_page_has_no_next_link_and_an_empty_list_says_so(
+    client: httpx.AsyncClient, store: Store, settings: Settings
+) -> None:
+    scene = await make_scene(store, settings)
+    a1 = scene.town.households[scene.town.grid_a][0]
+    empty = await console_get(client, scene.dora, "/console/records")
+    await push(client, scene.xu, *(visit(scene.xu, a1, "2026-10-01") for _ in range(50)))
+
+    pages = await page_walk(client, scene.dora)
+
+    assert 'data-testid="record-none"' in empty.text and 'data-count="0"' in empty.text
+    assert len(pages) == 1 and len(marked_ids(pages[0], "record-row")) == 50
+    assert PREV.search(pages[0]) is None and NEXT.search(pages[0]) is None

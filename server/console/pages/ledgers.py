@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from datetime import timedelta
 from urllib.parse import quote
 
 from starlette.responses import Response, StreamingResponse
@@ -53,9 +52,7 @@ async def ledgers_page(console: Console) -> Response:
         options = await area_options(session, console.scope)
     return await console.render(
         "ledgers.html", nav="ledgers", wanted=wanted, options=options, ledgers=list(LEDGERS.values()),
-        default_from=(day.replace(day=1) if not wanted.date_from else None), default_to=day.isoformat(),
-        month_start=day.replace(day=1).isoformat(), last_month=(day.replace(day=1) - timedelta(days=1)),
-        selected_area=wanted.area,
+        default_to=day.isoformat(), month_start=day.replace(day=1).isoformat(), selected_area=wanted.area,
     )  # fmt: skip
 
 

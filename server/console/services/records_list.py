@@ -311,12 +311,13 @@ async def list_records(
     conditions = await _conditions(session, principal, wanted)
     backward = _decode(before, segments)
     forward = None if backward else _decode(after, segments)
+    walked: list[tuple[int, Any]] = []
     if backward is not None:
         walked = await _walk(session, conditions, segments, backward, limit=size + 1, forward=False)
         more_before = len(walked) > size
         walked = walked[:size][::-1]
         more_after = True
-    else:
+    if not walked:  # no cursor, a forward one, or nothing before the backward one: from the cursor or the top
         walked = await _walk(session, conditions, segments, forward, limit=size + 1, forward=True)
         more_after = len(walked) > size
         walked = walked[:size]

@@ -12,6 +12,7 @@ from sync.errors import ClockError, MergeError, OpConflictError, OpError, Record
 from sync.json_value import JSON, canonical_json
 from sync.op import Kind, Op, op_digest, op_to_json
 from sync.parse import parse_op
+from sync.record import Erasure
 from sync.state import (
     MAX_OVERWRITTEN,
     LogEntry,
@@ -31,6 +32,7 @@ __all__ = [
     "JSON",
     "MAX_OVERWRITTEN",
     "ClockError",
+    "Erasure",
     "HybridClock",
     "Kind",
     "LogEntry",

@@ -12,6 +12,10 @@ Log entries, which never drop out and can be many, are indexed more cheaply: op 
 An op the state still shows can be checked for reuse: the same id with other content is an
 ``op_conflict``. An op whose every write has dropped out is forgotten; if it comes again it is folded in
 again and drops out again, which changes nothing (sync/INTERNALS.md, "Why merge converges").
+
+An ``erase`` op empties the builder into a husk that keeps only the erase op's stamp; from then on every
+other op of the record is absorbed (changes nothing), and of two erase ops the greater stamp stays
+(sync/INTERNALS.md, "Erasure").
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Final
 from sync.errors import OpConflictError, RecordMismatchError
 from sync.json_value import JSON, canonical_json
 from sync.op import Kind, Op
-from sync.record import MAX_OVERWRITTEN, LogEntry, RecordState, Register, Stamp, Write
+from sync.record import MAX_OVERWRITTEN, Erasure, LogEntry, RecordState, Register, Stamp, Write
 
 __all__ = ["StateBuilder"]
 
@@ -61,6 +65,7 @@ class StateBuilder:
     __slots__ = (
         "_deleted",
         "_entries",
+        "_erased",
         "_fields",
         "_frozen",
         "_frozen_fields",
@@ -77,6 +82,7 @@ class StateBuilder:
         self._deleted: list[Write] = []
         self._seen: dict[str, _Seen] = {}  # ops with writes in registers
         self._entries: dict[str, str] = {}  # append ops: op id -> log
+        self._erased: Erasure | None = None  # set: the builder is a husk and absorbs every other op
         # Frozen forms of the registers and logs that did not change since they were frozen.
         self._frozen_fields: dict[str, Register] = {}
         self._frozen_logs: dict[str, tuple[LogEntry, ...]] = {}
@@ -100,6 +106,10 @@ class StateBuilder:
     def is_deleted(self) -> bool:
         return bool(self._deleted) and self._deleted[-1].value is True
 
+    @property
+    def is_erased(self) -> bool:
+        return self._erased is not None
+
     def values(self) -> dict[str, JSON]:
         """The current value of every field, by name, as :meth:`RecordState.values` gives it."""
         return {name: writes[-1].value for name, writes in sorted(self._fields.items())}
@@ -107,6 +117,12 @@ class StateBuilder:
     def apply(self, op: Op) -> None:
         """Fold ``op`` in; raises as :func:`~sync.state.apply_op` does, and then changes nothing."""
         self._check_record(op.record, op.type, op.household, f"op {op.id!r}")
+        if op.kind == "erase":
+            self._erase(Erasure(op.id, op.clock, op.replica, op.author))
+            return
+        if self._erased is not None:
+            self._absorb(op.id, op.kind)
+            return
         prior = self._prior(op.id, op.stamp)
         if prior is None:
             self._add(op)
@@ -119,7 +135,14 @@ class StateBuilder:
         Unlike :meth:`apply`, an error may leave the ops of ``other`` before the failing one folded in.
         """
         self._check_record(other.id, other.type, other.household, "the other state")
+        if other.erased is not None:
+            self._erase(other.erased)
+            return
         source = StateBuilder(other)
+        if self._erased is not None:
+            if self._erased.op in source._seen or self._erased.op in source._entries:
+                self._absorb(self._erased.op, "another")
+            return
         for op in source._views():
             prior = self._prior(op.id, op.stamp)
             if prior is None:
@@ -133,6 +156,10 @@ class StateBuilder:
             return self._frozen
         if self._head is None:
             raise ValueError("no state to return: the builder started empty and no op was applied")
+        if self._erased is not None:
+            record, type_, household = self._head
+            self._frozen = RecordState(record, type_, household, erased=self._erased)
+            return self._frozen
         frozen_fields, frozen_logs = self._frozen_fields, self._frozen_logs
         fields = []
         for name, writes in sorted(self._fields.items()):
@@ -155,6 +182,9 @@ class StateBuilder:
 
     def _thaw(self, state: RecordState) -> None:
         self._head = (state.id, state.type, state.household)
+        if state.erased is not None:
+            self._erased = state.erased  # a husk: nothing else to read
+            return
         for name, register in state.fields:
             self._fields[name] = list(register.writes)
             self._frozen_fields[name] = register
@@ -221,6 +251,20 @@ class StateBuilder:
     def _views(self) -> list[Op]:
         """The ops this state shows, each with only the writes it still has (a set op may have lost some)."""
         record, type_, household = self._head or ("", "", "")
+        if self._erased is not None:
+            erased = self._erased
+            return [
+                Op(
+                    erased.op,
+                    record,
+                    type_,
+                    household,
+                    erased.clock,
+                    erased.replica,
+                    "erase",
+                    author=erased.author,
+                )
+            ]
         ops = []
         appended = [
             (entry.id, _Seen("append", entry.clock, entry.replica, entry.author, name))
@@ -256,6 +300,51 @@ class StateBuilder:
             if ours != theirs
         ]
         raise RecordMismatchError(f"{what} has {'; '.join(mismatches)}")
+
+    def _erase(self, erasure: Erasure) -> None:
+        """Fold in an erase op: the record becomes a husk of the greatest erase stamp seen.
+
+        An erase op is the absorbing element of the join: whatever else the state held goes, and every
+        other op that comes later changes nothing, so the husk is the same in every delivery order. Its id
+        must not be one the state shows for another op (``op_conflict``), as for any op.
+        """
+        current = self._erased
+        if current is None:
+            prior = self._prior(erasure.op, erasure.stamp)
+            if prior is not None:
+                raise OpConflictError(
+                    f"op {erasure.op!r} is already in record {self.id} "
+                    f"with another kind ({prior.kind}, now erase)"
+                )
+            self._fields.clear()
+            self._logs.clear()
+            self._deleted = []
+            self._seen.clear()
+            self._entries.clear()
+            self._frozen_fields.clear()
+            self._frozen_logs.clear()
+        elif current.op == erasure.op:
+            differ = [key for key in ("clock", "replica") if getattr(current, key) != getattr(erasure, key)]
+            if current.author is not None and erasure.author is not None and current.author != erasure.author:
+                differ.append(f"author ({current.author}, now {erasure.author})")
+            if differ:
+                raise OpConflictError(
+                    f"op {erasure.op!r} is already in record {self.id} with another {', '.join(differ)}"
+                )
+            if current.author is not None or erasure.author is None:
+                return
+        elif erasure.stamp < current.stamp:
+            return
+        self._erased = erasure
+        self._frozen = None
+
+    def _absorb(self, op_id: str, kind: str) -> None:
+        """An op reaches a husk: it changes nothing, unless it reuses the erase op's id."""
+        assert self._erased is not None
+        if op_id == self._erased.op:
+            raise OpConflictError(
+                f"op {op_id!r} is already in record {self.id} with another kind (erase, now {kind})"
+            )
 
     def _add(self, op: Op) -> None:
         """Fold in an op this state does not show: its writes go in, and the oldest drop out."""

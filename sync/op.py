@@ -17,8 +17,8 @@ from sync.json_value import JSON, canonical_json
 
 __all__ = ["KINDS", "Kind", "Op", "op_digest", "op_to_json"]
 
-Kind: TypeAlias = Literal["set", "append", "delete", "restore"]
-KINDS: Final[tuple[Kind, ...]] = ("set", "append", "delete", "restore")
+Kind: TypeAlias = Literal["set", "append", "delete", "restore", "erase"]
+KINDS: Final[tuple[Kind, ...]] = ("set", "append", "delete", "restore", "erase")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +26,10 @@ class Op:
     """One change to one record.
 
     ``set`` carries ``fields`` (name → new value); ``append`` carries ``field`` and ``value`` (the new log
-    entry, any JSON including ``None``); ``delete`` and ``restore`` carry neither. ``author`` is the member
-    id the server attaches; ``None`` on ops a client made itself. JSON values are held by reference:
-    treat them as read-only.
+    entry, any JSON including ``None``); ``delete``, ``restore`` and ``erase`` carry neither (``erase``
+    empties the record for good and absorbs every other op of it; only the server makes one, protocol
+    §3.3). ``author`` is the member id the server attaches; ``None`` on ops a client made itself. JSON
+    values are held by reference: treat them as read-only.
     """
 
     id: str

@@ -24,6 +24,7 @@ _KIND_KEYS: Final[dict[str, frozenset[str]]] = {
     "append": _COMMON_KEYS | {"field", "value"},
     "delete": _COMMON_KEYS,
     "restore": _COMMON_KEYS,
+    "erase": _COMMON_KEYS,
 }
 _REPLICA_RE: Final = re.compile(r"[0-9a-z]{1,32}")
 _TYPE_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,31}")

@@ -11,7 +11,7 @@ from typing import Final, TypeVar
 
 from sync.json_value import JSON
 
-__all__ = ["MAX_OVERWRITTEN", "LogEntry", "RecordState", "Register", "Stamp", "Write"]
+__all__ = ["MAX_OVERWRITTEN", "Erasure", "LogEntry", "RecordState", "Register", "Stamp", "Write"]
 
 _T = TypeVar("_T")
 Stamp = tuple[str, str, str]
@@ -79,12 +79,32 @@ class LogEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Erasure:
+    """The stamp of the ``erase`` op that emptied a record: all an erased record keeps (its *husk*).
+
+    Only the server makes erase ops (retention, a resident's request); the op carries no personal data.
+    """
+
+    op: str
+    clock: str
+    replica: str
+    author: int | None
+
+    @property
+    def stamp(self) -> Stamp:
+        return (self.clock, self.replica, self.op)
+
+
+@dataclass(frozen=True, slots=True)
 class RecordState:
     """The materialized record (docs/sync-protocol.md §3.3), immutable.
 
     ``fields`` and ``logs`` are ``(name, ...)`` pairs sorted by name. There is no separate index of the
     ops folded in: the ops a state still shows are read off its writes and entries when needed
     (:mod:`sync.builder`), so a state is only as big as what it shows.
+
+    ``erased`` is set on an erased record's husk: then ``fields``, ``logs`` and ``deleted`` are empty, and
+    stay so whatever other op comes (an erase op absorbs every other op of its record).
     """
 
     id: str
@@ -93,6 +113,12 @@ class RecordState:
     fields: tuple[tuple[str, Register], ...] = ()
     logs: tuple[tuple[str, tuple[LogEntry, ...]], ...] = ()
     deleted: Register | None = None
+    erased: Erasure | None = None
+
+    @property
+    def is_erased(self) -> bool:
+        """Whether an ``erase`` op emptied the record for good (its husk is all that is left)."""
+        return self.erased is not None
 
     @property
     def is_deleted(self) -> bool:

@@ -6,6 +6,9 @@ op with only the writes its registers kept), folds them again, and checks that t
 exactly the input. That one check rejects every malformed or reordered input without a rule of its own,
 including a register with more than ``MAX_OVERWRITTEN`` losers. This is for untrusted input; a store's
 own text loads faster with :func:`~sync.storage.state_from_storage`.
+
+An erased record's husk has one more key, ``erased`` (the erase op's stamp), and empty fields, logs and
+tombstone; every other state has no ``erased`` key, so its JSON is what it was before erasure existed.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from sync.builder import StateBuilder
 from sync.errors import OpError, quote
 from sync.json_value import JSON, canonical_json
 from sync.parse import parse_op, parse_record_head
-from sync.record import LogEntry, RecordState, Register, Write
+from sync.record import Erasure, LogEntry, RecordState, Register, Write
 
 __all__ = ["state_from_json", "state_to_json"]
 
 _STATE_KEYS: Final = ("id", "type", "household", "fields", "logs", "deleted")
+_HUSK_KEYS: Final = (*_STATE_KEYS, "erased")
+_ERASED_KEYS: Final = ("op", "clock", "replica", "author")
 _WRITE_KEYS: Final = ("value", "clock", "replica", "op", "author")
 _REGISTER_KEYS: Final = (*_WRITE_KEYS, "overwritten")
 _ENTRY_KEYS: Final = ("id", "value", "clock", "replica", "author")
@@ -29,8 +34,9 @@ _Obj = dict[str, object]
 
 
 def state_to_json(state: RecordState) -> dict[str, JSON]:
-    """The state as ``{"id", "type", "household", "fields", "logs", "deleted"}``, names in sorted order."""
-    return {
+    """The state as ``{"id", "type", "household", "fields", "logs", "deleted"}``, names in sorted order;
+    an erased record's husk also has ``"erased": {"op", "clock", "replica", "author"}``."""
+    obj: dict[str, JSON] = {
         "id": state.id,
         "type": state.type,
         "household": state.household,
@@ -38,6 +44,13 @@ def state_to_json(state: RecordState) -> dict[str, JSON]:
         "logs": {name: [_entry_to_json(entry) for entry in entries] for name, entries in state.logs},
         "deleted": None if state.deleted is None else _register_to_json(state.deleted),
     }
+    if state.erased is not None:
+        obj["erased"] = _erasure_to_json(state.erased)
+    return obj
+
+
+def _erasure_to_json(erased: Erasure) -> dict[str, JSON]:
+    return {"op": erased.op, "clock": erased.clock, "replica": erased.replica, "author": erased.author}
 
 
 def _register_to_json(register: Register) -> dict[str, JSON]:
@@ -73,7 +86,8 @@ def state_from_json(obj: object) -> RecordState:
     types, a malformed stamp or value, writes out of order, or one op id with two different contents
     (then the error is an :class:`~sync.errors.OpConflictError`, itself a ``ValueError``).
     """
-    state_obj = _object(obj, _STATE_KEYS, "state")
+    keys = _HUSK_KEYS if isinstance(obj, dict) and "erased" in obj else _STATE_KEYS
+    state_obj = _object(obj, keys, "state")
     try:
         record, type_, household = parse_record_head(
             state_obj["id"], state_obj["type"], state_obj["household"]
@@ -126,6 +140,9 @@ def _ops(state_obj: _Obj) -> list[_Obj]:
             if not isinstance(value, bool):
                 raise ValueError(f"deleted must hold true or false, got {quote(value)}")
             ops.append(_stamped(write["op"], write) | {"kind": "delete" if value else "restore"})
+    if "erased" in state_obj:
+        erased = _object(state_obj["erased"], _ERASED_KEYS, "erased")
+        ops.append(_stamped(erased["op"], erased) | {"kind": "erase"})
     return ops
 
 

@@ -15,8 +15,10 @@ write or entry refers to it by index. Version 1, as canonical JSON (sorted keys,
      "type": "visit", "v": 1}
 
 ``ops`` lists every op the state shows, once, ascending by (clock, replica, op id); ``i`` is a position
-in it. The text is deterministic, so the Python and JavaScript twins write byte-identical text for equal
-states (the shared vectors in ``vectors/storage.json`` hold them to it).
+in it. An erased record's husk has one more key, ``"erased": i`` (its erase op; ``ops`` holds just that
+one, everything else is empty); other states have no ``erased`` key. The text is deterministic, so the
+Python and JavaScript twins write byte-identical text for equal states (the shared vectors in
+``vectors/storage.json`` hold them to it).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import json
 from typing import Final
 
 from sync.json_value import JSON, canonical_json
-from sync.record import LogEntry, RecordState, Register, Write
+from sync.record import Erasure, LogEntry, RecordState, Register, Write
 
 __all__ = ["STORAGE_VERSION", "state_from_storage", "state_to_storage"]
 
@@ -46,6 +48,9 @@ def state_to_storage(state: RecordState) -> str:
     deleted = state.deleted.writes if state.deleted is not None else ()
     for write in deleted:
         stamps[write.op] = (write.op, write.clock, write.replica, write.author)
+    erased = state.erased
+    if erased is not None:
+        stamps[erased.op] = (erased.op, erased.clock, erased.replica, erased.author)
     ordered = sorted(stamps.values(), key=_order)
     index = {stamp[0]: i for i, stamp in enumerate(ordered)}
     obj: dict[str, JSON] = {
@@ -61,6 +66,8 @@ def state_to_storage(state: RecordState) -> str:
         "type": state.type,
         "v": STORAGE_VERSION,
     }
+    if erased is not None:
+        obj["erased"] = index[erased.op]
     return canonical_json(obj)
 
 
@@ -98,6 +105,10 @@ def state_from_storage(text: str) -> RecordState:
         fields = tuple((name, Register(writes(items))) for name, items in sorted(obj["fields"].items()))
         logs = tuple((name, entries(items)) for name, items in sorted(obj["logs"].items()))
         deleted = Register(writes(obj["deleted"])) if obj["deleted"] else None
-        return RecordState(obj["id"], obj["type"], obj["household"], fields, logs, deleted)
+        erased = None
+        if "erased" in obj:
+            op_id, clock, replica, author = stamps[obj["erased"]]
+            erased = Erasure(op_id, clock, replica, author)  # type: ignore[arg-type]
+        return RecordState(obj["id"], obj["type"], obj["household"], fields, logs, deleted, erased)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"record storage is malformed: {type(exc).__name__}: {exc}") from None

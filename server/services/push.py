@@ -232,6 +232,10 @@ def _accept(batch: Batch, limits: PushLimits, entry: _Parsed) -> Status:
         )
     if stored is not None:
         raise _Rejected("op_conflict", f"op id {op.id} was used before for other content; make a new id")
+    if op.kind == "erase":  # only the server erases (services/erasure.py; protocol §3.3)
+        raise _Rejected("erase_not_allowed", "only the server makes erase ops", "只有服务器可以擦除记录")
+    if state is not None and state.is_erased:
+        return "duplicate"  # the record was erased: its husk absorbs the op, and nothing of it is stored
     try:
         check_op(op, state=state, role=batch.principal.role)
     except FieldRuleError as error:

@@ -244,6 +244,7 @@ def merge_vectors() -> list[dict[str, JSON]]:
             ],
         ),
         *bounded_vectors(),
+        *erase_vectors(),
         error_vector(
             "record_mismatch: another household",
             [op(1, "set", 0, fields={"a": 1}), op(2, "set", 1, fields={"a": 2}, household="hh-other")],
@@ -320,5 +321,70 @@ def bounded_vectors() -> list[dict[str, JSON]]:
             "op_conflict: a partly dropped set op reused with a field it would have kept",
             [both, *later, op(1, "set", 0, A, fields={"notes": "第一版", "date": "2025-11-21", "items": []})],
             "op_conflict",
+        ),
+    ]
+
+
+SERVER: Final = "server"  # the replica id of the server's own ops (only the server makes erase ops)
+
+
+def erase_vectors() -> list[dict[str, JSON]]:
+    """Erasure (sync/INTERNALS.md, "Erasure"): an erase op absorbs every other op of its record."""
+    return [
+        vector(
+            "erase leaves a husk: no fields, no logs, no tombstone, only the erase op's stamp",
+            [
+                op(1, "set", 0, A, fields={"notes": "老人身体尚好", "date": "2025-11-21"}),
+                op(2, "append", 10, B, field="log", value="第一次"),
+                op(3, "delete", 20, A),
+                op(4, "erase", 30, SERVER, author=0),
+            ],
+        ),
+        vector(
+            "ops stamped after the erase are absorbed too, whatever order they arrive in",
+            [
+                op(1, "set", 0, A, fields={"notes": "旧"}),
+                op(2, "erase", 100, SERVER, author=0),
+                op(3, "set", 200, B, fields={"notes": "擦除之后的修改"}),
+                op(4, "append", 300, C, field="log", value="擦除之后"),
+                op(5, "restore", 400, A),
+            ],
+        ),
+        vector(
+            "two erase ops: the husk keeps the greater stamp",
+            [
+                op(1, "erase", 500, SERVER, author=0),
+                op(2, "set", 0, A, fields={"notes": "x"}),
+                op(3, "erase", 50, SERVER, author=0),
+            ],
+        ),
+        vector(
+            "the server's copy of an erase op fills in its author",
+            [
+                op(1, "set", 0, A, fields={"notes": "x"}),
+                op(2, "erase", 10, SERVER),
+                op(2, "erase", 10, SERVER, author=0),
+            ],
+        ),
+        vector("an erase of a record never seen", [op(1, "erase", 0, SERVER, author=0)]),
+        error_vector(
+            "op_conflict: an erase op reusing the id of an op the state shows",
+            [op(1, "set", 0, A, fields={"notes": "x"}), op(1, "erase", 0, A)],
+            "op_conflict",
+        ),
+        error_vector(
+            "op_conflict: an op reusing the id of the erase op",
+            [op(1, "erase", 0, SERVER, author=0), op(1, "set", 0, SERVER, fields={"notes": "x"})],
+            "op_conflict",
+        ),
+        error_vector(
+            "op_conflict: one erase op id, two authors",
+            [op(1, "erase", 0, SERVER, author=0), op(1, "erase", 0, SERVER, author=3)],
+            "op_conflict",
+        ),
+        error_vector(
+            "record_mismatch: an erase of another household's record",
+            [op(1, "set", 0, fields={"a": 1}), op(2, "erase", 1, SERVER, household="hh-other")],
+            "record_mismatch",
         ),
     ]

@@ -7,7 +7,9 @@ their oldest writes) or moves the network: messages are dropped, duplicated, del
 held back while the replicas are partitioned; partitions heal later. Ops on the wire carry the author a
 server would attach; the creator keeps an author-less copy. Now and then two replicas that can reach each
 other swap whole record states (``merge_states``), and a replica restarts, reloading every state from its
-storage text (``state_to_storage`` / ``state_from_storage``).
+storage text (``state_to_storage`` / ``state_from_storage``). Rarely the server erases a record (an
+``erase`` op, as retention or a resident's request makes): replicas keep writing to it, unaware, and every
+op of it that arrives after the erase, or was made after it, must be absorbed everywhere alike.
 
 At the end everything heals and every replica sends every op it knows to every replica (anti-entropy).
 :func:`run` then checks that all replicas hold identical states, equal to folding the whole op set in
@@ -27,6 +29,7 @@ from sync import (
     RecordState,
     apply_op,
     canonical_json,
+    encode_clock,
     merge_states,
     state_from_storage,
     state_to_json,
@@ -118,9 +121,11 @@ class Simulation:
     drop: float = 0.15
     duplicate: float = 0.1
     anti_entropy: bool = True
+    erase: float = 0.006  # chance per step that the server erases one of the records
     trace: list[str] = field(default_factory=list)
     merges: int = 0
     restarts: int = 0
+    erased: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -156,6 +161,8 @@ class Simulation:
                 self.partition()
             elif roll < 0.95:
                 self.heal()
+            elif roll < 0.95 + self.erase:
+                self.server_erases()
             else:
                 node = self.rng.choice(list(self.nodes.values()))
                 node.offset_ms -= self.rng.randint(0, 2000)
@@ -205,6 +212,20 @@ class Simulation:
         ]
         return self.rng.choice(choices)
 
+    def server_erases(self) -> None:
+        """The server erases a record: an erase op (replica ``server``, the system member 0) that reaches
+        the replicas through the same lossy network as any op."""
+        record = self.rng.choice(self.record_ids)
+        clock = encode_clock(self.true_ms, self.rng.randrange(3))
+        op = Op(uuid7(ms=self.true_ms, rand=self.rng.randbytes(10)), record, "visit", HOUSEHOLD, clock,
+                "server", "erase", author=0)  # fmt: skip
+        self.trace.append(f"server erases {record[-6:]} with {op.id[-6:]} at {clock}")
+        self.ops[op.id] = op
+        self.source[op.id] = self.rng.choice(list(self.nodes))  # the replica whose pull brings it
+        self.erased.add(record)
+        for name in self.nodes:
+            self.network.send(name, op)
+
     def deliver_one(self) -> None:
         message = self.network.pick(self.source)
         if message is not None:
@@ -221,7 +242,8 @@ class Simulation:
         clocks = [w.clock for _, r in merged.fields for w in r.writes] + [
             e.clock for _, es in merged.logs for e in es
         ]
-        top = max(clocks + ([w.clock for w in merged.deleted.writes] if merged.deleted else []))
+        clocks += [w.clock for w in merged.deleted.writes] if merged.deleted else []
+        top = max(clocks + ([merged.erased.clock] if merged.erased else []))
         shared = [op for node in (a, b) for op in node.known.values() if op.record == record]
         for node in (a, b):
             node.states[record] = merged
@@ -273,9 +295,11 @@ class Simulation:
                 raise HarnessFailure(f"replica {node.name}: states equal as JSON but not as objects")
 
     def dropped_writes(self) -> int:
-        """How many register writes of all ops the final states no longer show (they dropped out)."""
-        written = sum(len(op.fields or {}) + (op.kind in ("delete", "restore")) for op in self.ops.values())
-        states = next(iter(self.nodes.values())).states.values()
+        """How many register writes of all ops the final states no longer show (they dropped out); erased
+        records do not count (their husks show nothing by design)."""
+        ops = [op for op in self.ops.values() if op.record not in self.erased]
+        written = sum(len(op.fields or {}) + (op.kind in ("delete", "restore")) for op in ops)
+        states = [s for s in next(iter(self.nodes.values())).states.values() if not s.is_erased]
         kept = sum(len(r.writes) for s in states for _, r in s.fields)
         return written - kept - sum(len(s.deleted.writes) for s in states if s.deleted is not None)
 

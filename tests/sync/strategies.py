@@ -161,3 +161,22 @@ def crowded_op_sets(draw: st.DrawFn, min_size: int = 10, max_size: int = 28) -> 
     keeps writes, in id order. Each op is one drawn integer (cheap to generate and to shrink)."""
     codes = draw(st.lists(st.integers(0, CROWDED_CODES - 1), min_size=min_size, max_size=max_size))
     return [crowded_op(n, code) for n, code in enumerate(codes, start=1)]
+
+
+SERVER = "server"  # the replica id the server stamps its erase ops with
+
+
+@st.composite
+def erasable_op_sets(draw: st.DrawFn, min_size: int = 1, max_size: int = 10) -> list[Op]:
+    """Like :func:`op_sets`, but about one op in five is an ``erase`` from the server (author 0, or the
+    author-less copy), so sets with none, one and several erase ops all come up."""
+    op_set = draw(op_sets(min_size=min_size, max_size=max_size))
+    out = []
+    for op in op_set:
+        if draw(st.integers(0, 4)) == 0:
+            author = draw(st.sampled_from([0, None]))
+            op = dataclasses.replace(
+                op, kind="erase", replica=SERVER, fields=None, field=None, value=None, author=author
+            )
+        out.append(op)
+    return out

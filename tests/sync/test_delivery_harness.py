@@ -35,3 +35,24 @@ def test_the_harness_overflows_registers_merges_states_and_restarts_replicas() -
     assert sum(simulation.dropped_writes() > 0 for simulation in simulations) >= 15
     assert sum(simulation.merges for simulation in simulations) >= 20
     assert sum(simulation.restarts for simulation in simulations) >= 20
+
+
+def test_the_harness_erases_records_while_replicas_still_write_to_them() -> None:
+    """Convergence holds with erasures: some runs erase records, and ops made or delivered after an erase
+    are absorbed, every replica ending with the same husk."""
+    simulations = [run(seed) for seed in range(40)]
+    erasing = [simulation for simulation in simulations if simulation.erased]
+    assert len(erasing) >= 8
+    later = 0
+    for simulation in erasing:
+        for node in simulation.nodes.values():
+            for record in simulation.erased:
+                state = node.states[record]
+                assert state.is_erased and state.fields == () and state.logs == ()
+        erase_clocks = {op.record: op.clock for op in simulation.ops.values() if op.kind == "erase"}
+        later += sum(
+            1
+            for op in simulation.ops.values()
+            if op.kind != "erase" and op.record in erase_clocks and op.clock > erase_clocks[op.record]
+        )
+    assert later > 0, "no op was made after an erase: absorption was never exercised"

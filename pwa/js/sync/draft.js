@@ -6,7 +6,9 @@
  * writes drop out. A draft indexes what the state still shows of each op (kind, stamp, author, and the fields
  * a set op is still visible in): that index finds an op seen before, and checks that an op id is not reused
  * for other content. An op whose every write has dropped out is forgotten; delivered again, it drops out
- * again, which changes nothing. merge.js (applyOp, applyOps, mergeStates) is the public face of this module.
+ * again, which changes nothing. An erase op (only the server makes one) turns the state into a husk that
+ * keeps only its stamp and absorbs every other op of the record; of two erase ops the greater stamp stays.
+ * merge.js (applyOp, applyOps, mergeStates) is the public face of this module.
  */
 
 import { compareStamps } from './clock.js';
@@ -52,9 +54,7 @@ export class Draft {
     } else {
       checkSameRecord(this.state, { id: op.record, type: op.type, household: op.household }, `op ${op.id}`);
     }
-    const prior = this.seen.get(op.id);
-    if (prior === undefined) this.#add(op);
-    else this.#again(prior, op, null);
+    this.#fold(op, null);
   }
 
   /**
@@ -69,11 +69,52 @@ export class Draft {
       return;
     }
     checkSameRecord(this.state, other, `state ${other.id}`);
-    for (const op of source.views()) {
-      const prior = this.seen.get(op.id);
-      if (prior === undefined) this.#add(op);
-      else this.#again(prior, op, source);
+    for (const op of source.views()) this.#fold(op, source);
+  }
+
+  /**
+   * @param {Op} op
+   * @param {Draft | null} source  the state `op` was read from when merging
+   */
+  #fold(op, source) {
+    const state = /** @type {State} */ (this.state);
+    const prior = this.seen.get(op.id);
+    if (op.kind === 'erase') {
+      this.#erase(op, prior);
+    } else if (state.erased !== undefined) {
+      // A husk absorbs every other op; only reusing the erase op's id is an error.
+      if (prior !== undefined) this.#again(prior, op, source);
+    } else if (prior === undefined) {
+      this.#add(op);
+    } else {
+      this.#again(prior, op, source);
     }
+  }
+
+  /**
+   * An erase op: the record becomes a husk of the greatest erase stamp (sync/INTERNALS.md, "Erasure").
+   * @param {Op} op
+   * @param {Seen | undefined} prior  what the state shows under the op's id
+   */
+  #erase(op, prior) {
+    const state = /** @type {State} */ (this.state);
+    const erased = state.erased;
+    if (prior !== undefined) {
+      this.#again(prior, op, null); // the same erase op again (maybe with its author now), or a conflict
+      return;
+    }
+    if (erased !== undefined && compareStamps(op, erased) < 0) return;
+    const author = op.author ?? null;
+    this.state = {
+      id: state.id,
+      type: state.type,
+      household: state.household,
+      fields: {},
+      logs: {},
+      deleted: null,
+      erased: { op: op.id, clock: op.clock, replica: op.replica, author },
+    };
+    this.seen = new Map([[op.id, { kind: 'erase', clock: op.clock, replica: op.replica, author, places: null }]]);
   }
 
   /**
@@ -112,6 +153,10 @@ export class Draft {
 
   /** @param {State} state */
   #index(state) {
+    if (state.erased !== undefined) {
+      this.#see(state.erased.op, 'erase', state.erased, null); // a husk shows nothing else
+      return;
+    }
     for (const [name, register] of Object.entries(state.fields)) {
       for (const write of writesOf(register)) this.#see(write.op, 'set', write, name);
     }
@@ -302,6 +347,7 @@ export class Draft {
       for (const write of [register, ...register.overwritten]) if (write.op === id) write.author = author;
     }
     if (typeof prior.places === 'string') this.#entryOf(prior.places, id).author = author;
+    if (prior.kind === 'erase' && state.erased !== undefined) state.erased.author = author;
     prior.author = author;
   }
 

@@ -7,6 +7,9 @@
  *   (the server's op log keeps them: GET /api/records/{id}/history).
  * - `append`: one log entry with the op's id, logs ascending by (clock, replica, id); entries never drop out.
  * - `delete` / `restore`: true / false into the `deleted` register; fields and logs survive a tombstone.
+ * - `erase` (only the server makes it): the record becomes a husk, `{id, type, household, fields: {},
+ *   logs: {}, deleted: null, erased: {op, clock, replica, author}}`, that absorbs every other op of the
+ *   record; of two erase ops the greater stamp stays.
  *
  * A register holds the greatest writes of the SET of ops applied, and the greatest of a union are the
  * greatest of the greatest of each part: order and duplicates do not matter, and mergeStates is the union
@@ -23,7 +26,7 @@ export { MAX_OVERWRITTEN };
 /** @typedef {import('./types.js').State} State */
 
 const FIELD_NAME = /^[a-z][a-z0-9_]{0,63}$/;
-const KINDS = ['set', 'append', 'delete', 'restore'];
+const KINDS = ['set', 'append', 'delete', 'restore', 'erase'];
 
 /**
  * Apply one op to a record's state (null: the record is new).

@@ -9,6 +9,9 @@
  *   {deleted: [[i, true], ...], fields: {notes: [[i, value], ...]}, household, id,
  *    logs: {log: [[i, value], ...]}, ops: [[op id, clock, replica, author], ...], type, v: 1}
  *
+ * An erased record's husk has one more key, `erased: i` (its erase op, the only one in `ops`); other states
+ * have none.
+ *
  * stateToStorage writes it as canonical JSON (keys sorted by code point, no spaces), byte-identical to the
  * Python twin's text for the same state (sync/vectors/storage.json). IndexedDB can hold the object from
  * stateToCompact as it is.
@@ -29,6 +32,7 @@ import { writesOf } from './draft.js';
  * @property {[string, string, string, number | null][]} ops
  * @property {string} type
  * @property {number} v
+ * @property {number} [erased]
  */
 
 export const STORAGE_VERSION = 1;
@@ -48,11 +52,14 @@ export function stateToCompact(state) {
   for (const entries of Object.values(state.logs)) {
     for (const e of entries) stamps.set(e.id, [e.id, e.clock, e.replica, e.author]);
   }
+  const { erased } = state;
+  if (erased !== undefined) stamps.set(erased.op, [erased.op, erased.clock, erased.replica, erased.author]);
   const ops = [...stamps.values()].sort((a, b) => compareKeys([a[1], a[2], a[0]], [b[1], b[2], b[0]]));
   const index = new Map(ops.map((stamp, i) => [stamp[0], i]));
   /** @param {Write[]} writes @returns {[number, JsonValue][]} */
   const refer = (writes) => writes.map((w) => [/** @type {number} */ (index.get(w.op)), w.value]);
-  return {
+  /** @type {Compact} */
+  const compact = {
     deleted: state.deleted === null ? [] : refer(writesOf(state.deleted)),
     fields: mapSorted(state.fields, (register) => refer(writesOf(register))),
     household: state.household,
@@ -62,6 +69,8 @@ export function stateToCompact(state) {
     type: state.type,
     v: STORAGE_VERSION,
   };
+  if (erased !== undefined) compact.erased = index.get(erased.op);
+  return compact;
 }
 
 /**
@@ -86,7 +95,8 @@ export function stateFromCompact(compact) {
     const winner = /** @type {Write} */ (writes.pop());
     return { ...winner, overwritten: writes };
   };
-  return {
+  /** @type {State} */
+  const state = {
     id: compact.id,
     type: compact.type,
     household: compact.household,
@@ -99,6 +109,11 @@ export function stateFromCompact(compact) {
     ),
     deleted: compact.deleted.length === 0 ? null : register(compact.deleted),
   };
+  if (compact.erased !== undefined) {
+    const [op, clock, replica, author] = ops[compact.erased];
+    state.erased = { op, clock, replica, author };
+  }
+  return state;
 }
 
 /**

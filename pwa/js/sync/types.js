@@ -4,10 +4,10 @@
  *
  * @typedef {null | boolean | number | string | JsonValue[] | {[key: string]: JsonValue}} JsonValue
  *
- * @typedef {'set' | 'append' | 'delete' | 'restore'} OpKind
+ * @typedef {'set' | 'append' | 'delete' | 'restore' | 'erase'} OpKind
  *
  * One change to one record (§3.2). `author` is attached by the server (member id); ops the client makes
- * have none.
+ * have none. `erase` ops are made only by the server: they empty the record for good (§3.3).
  * @typedef {object} Op
  * @property {string} id          UUIDv7; also the id of the log entry an `append` creates
  * @property {string} record      UUIDv7 of the record changed
@@ -44,7 +44,15 @@
  * @property {string} replica
  * @property {number | null} author
  *
- * The materialized record (§3.3), exactly the JSON the server returns.
+ * The stamp of the erase op that emptied a record: all its husk keeps.
+ * @typedef {object} Erasure
+ * @property {string} op          id of the erase op
+ * @property {string} clock
+ * @property {string} replica
+ * @property {number | null} author
+ *
+ * The materialized record (§3.3), exactly the JSON the server returns. An erased record's husk has
+ * `erased` and nothing in fields, logs or deleted; other states have no `erased` key.
  * @typedef {object} State
  * @property {string} id
  * @property {string} type
@@ -52,6 +60,7 @@
  * @property {{[field: string]: Register}} fields
  * @property {{[field: string]: Entry[]}} logs      each ascending by (clock, replica, id)
  * @property {Register | null} deleted              tombstone: true = deleted, false = restored
+ * @property {Erasure} [erased]                      set on an erased record's husk
  */
 
 export {};

@@ -47,7 +47,11 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The console's pages in the side navigation: (key, path, catalogue key). Later pages add a line here.
 NAV = [
     ("home", "/console/", "nav.home"),
+    ("alarms", "/console/alarms", "nav.alarms"),
     ("records", "/console/records", "nav.records"),
+    ("requests", "/console/requests", "nav.requests"),
+    ("indicators", "/console/indicators", "nav.indicators"),
+    ("households", "/console/households", "nav.households"),
     ("members", "/console/members", "nav.members"),
     ("ledgers", "/console/ledgers", "nav.ledgers"),
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from server.console.pages import frame, member_actions, members
+from server.console.pages import alarms, frame, households, indicators, member_actions, members, requests
 from server.console.pages import ledgers as ledger_pages
 from server.console.pages import records as record_pages
 
@@ -39,6 +39,17 @@ routes: list[BaseRoute] = [
     Route("/console/records/{record_id}", record_pages.record_detail, methods=["GET"]),
     Route("/console/ledgers", ledger_pages.ledgers_page, methods=["GET"]),
     Route("/console/ledgers/export", ledger_pages.ledger_export, methods=["GET"]),
+    # requests board, alarms, indicators and points, households and the curtain round (pages 3, 4, 5)
+    Route("/console/requests", requests.requests_page, methods=["GET"]),
+    Route("/console/requests/{record_id}/assign", requests.request_assign, methods=["POST"]),
+    Route("/console/requests/{record_id}/reply", requests.request_reply, methods=["POST"]),
+    Route("/console/alarms", alarms.alarms_page, methods=["GET"]),
+    Route("/console/alarms/stream", alarms.alarms_stream, methods=["GET"]),
+    Route("/console/indicators", indicators.indicators_page, methods=["GET"]),
+    Route("/console/households", households.households_page, methods=["GET"]),
+    Route("/console/households/{household_id}", households.household_detail, methods=["GET"]),
+    Route("/console/households/{household_id}", households.household_save, methods=["POST"]),
+    Route("/console/areas/{area_id:int}/curtain-deadline", households.deadline_set, methods=["POST"]),
     Mount("/console/static", app=StaticFiles(directory=STATIC), name="console-static"),
     Route("/console/{rest:path}", frame.not_found, methods=["GET", "POST"]),
 ]

@@ -7,7 +7,7 @@ A filter never widens what the caller may see: the grids of an area are intersec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -41,15 +41,9 @@ class AreaTree:
     visible: frozenset[int]  # areas in the caller's console scope
     grid_ids: frozenset[int]  # the grids the caller may read
 
-    def name(self, area_id: int | None) -> str:
-        return str(self.areas[area_id]["name"]) if area_id is not None and area_id in self.areas else ""
-
     def parent(self, area_id: int) -> int | None:
         parent = self.areas[area_id]["parent"] if area_id in self.areas else None
         return int(parent) if parent is not None else None
-
-    def community_of(self, grid_id: int) -> int | None:
-        return self.parent(grid_id)
 
     def grids_under(self, area_id: int | None) -> frozenset[int]:
         """The caller's grids at or under ``area_id`` (``None``: all of them; unknown or out of sight:
@@ -100,7 +94,3 @@ class AreaTree:
 async def area_tree(session: AsyncSession, scope: ConsoleScope, principal: Principal) -> AreaTree:
     areas = {area["id"]: area for area in await list_areas(session)}
     return AreaTree(areas=areas, visible=scope.areas, grid_ids=principal.grid_ids)
-
-
-def grids_of(tree: AreaTree, area_ids: Iterable[int]) -> frozenset[int]:
-    return frozenset(grid for area_id in area_ids for grid in tree.grids_under(area_id))

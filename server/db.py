@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
@@ -31,8 +31,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from server.errors import Busy
+from server.group_commit import GroupCommitter
 
 __all__ = ["Store", "StoreNotWritable", "create_engine"]
+
+T = TypeVar("T")
 
 # Arbitrary but fixed key of the PostgreSQL advisory lock that serializes writers.
 WRITE_LOCK_KEY = 0x6C69616E6875  # "lianhu"
@@ -145,6 +148,7 @@ class Store:
         self._write_sessions = async_sessionmaker(self._write_engine, expire_on_commit=False)
         self._nowait_sessions = async_sessionmaker(self._nowait_engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
+        self._grouped = GroupCommitter(self.write, lock_timeout=lock_timeout)
 
     def _busy(self, what: str) -> Busy:
         return Busy(
@@ -185,6 +189,17 @@ class Store:
             raise
         finally:
             self._write_lock.release()
+
+    async def write_grouped(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run a push's ``work`` and return its result once it is durably committed.
+
+        SQLite: pushes that wait for the one writer share a transaction and a commit (group commit,
+        ``server.group_commit``), each in its own savepoint. PostgreSQL: :meth:`write_ops`.
+        """
+        if self.is_sqlite:
+            return await self._grouped.run(work)
+        async with self.write_ops() as session:
+            return await work(session)
 
     @asynccontextmanager
     async def write_ops(self) -> AsyncIterator[AsyncSession]:

@@ -5,7 +5,8 @@
 //   node js/push-client.mjs PLAN.json
 //   PLAN: {"url": "...", "headers": [{...} per device], "batches": [[device, body string], ...],
 //          "kind": "lianhu" | "pouch"}
-// Prints one JSON line: elapsed_s, requests, HTTP statuses, per-op results, latency, client CPU.
+// Prints one JSON line: elapsed_s, requests, HTTP statuses (every answer, retries included), per-op
+// results, latency (a batch's, from its first send to its final answer), client CPU.
 import { readFileSync } from 'node:fs';
 
 const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -24,15 +25,24 @@ async function device(index) {
   for (const body of byDevice[index]) {
     const started = performance.now();
     let response;
-    try {
-      response = await fetch(plan.url, { method: 'POST', headers, body });
-    } catch (error) {
-      count(statuses, `network:${error.cause?.code ?? error.message}`);
-      continue;
+    let text;
+    // As the protocol asks (§6): 503 busy and 429 are answered again after Retry-After, the same body.
+    for (;;) {
+      try {
+        response = await fetch(plan.url, { method: 'POST', headers, body });
+      } catch (error) {
+        count(statuses, `network:${error.cause?.code ?? error.message}`);
+        response = null;
+        break;
+      }
+      text = await response.text();
+      count(statuses, String(response.status));
+      if (response.status !== 503 && response.status !== 429) break;
+      const wait = Number(response.headers.get('retry-after') ?? '1');
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait) * 1000));
     }
-    const text = await response.text();
+    if (!response) continue;
     latencies.push(performance.now() - started);
-    count(statuses, String(response.status));
     if (!response.ok) continue;
     const answer = JSON.parse(text);
     const items = plan.kind === 'lianhu' ? answer.results : answer;

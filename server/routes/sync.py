@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -18,7 +19,7 @@ from server.routes.common import (
 )
 from server.services.cursors import CursorBox
 from server.services.pull import parse_limit, pull_ops
-from server.services.push import PushLimits, prepare_ops, push_ops
+from server.services.push import PushLimits, PushResult, prepare_ops, push_ops
 
 
 async def push(request: Request) -> JSONResponse:
@@ -41,11 +42,14 @@ async def push(request: Request) -> JSONResponse:
     )
     # The pure work (parsing, canonical form, digests) happens before the write lock is taken.
     prepared = prepare_ops(raw_ops, max_op_bytes=limits.max_op_bytes)
-    async with store_of(request).write_ops() as session:
-        results = await push_ops(
-            session, principal, prepared, limits=limits, now_ms=now_ms(), client=client_address(request)
-        )
-    # Leaving the `write()` block committed the transaction: only now is it safe to answer.
+    client = client_address(request)
+
+    async def store(session: AsyncSession) -> list[PushResult]:
+        return await push_ops(session, principal, prepared, limits=limits, now_ms=now_ms(), client=client)
+
+    results = await store_of(request).write_grouped(store)
+    # write_grouped returns once the transaction holding this push has committed: only now is it safe
+    # to answer.
     return api_response({"results": [result.to_json() for result in results]})
 
 

@@ -1,0 +1,97 @@
+"""Group commit: many pushes waiting for SQLite's one writer share one transaction and one commit.
+
+SQLite has a single writer, and every commit waits for the disk (``synchronous=FULL``). When fifty phones
+push at once, doing their writes one transaction each means fifty commits in a row. Instead the pushes
+queue here; one drain task takes whatever is waiting (up to a bound), runs each push in its own savepoint
+of one transaction — so a push that fails rolls back alone and the others go on — commits once, and only
+then answers every push in the group. Each push still sees the ones before it (same transaction), so its
+sequence numbers follow theirs and the pull cursor stays gap-free; and no push is answered before its
+commit is durable, as the protocol promises.
+
+A push waits at most ``lock_timeout`` to be *started*; past that it leaves the queue untouched and the
+client gets ``503 busy`` with nothing stored. Once started it runs to its end (statement timeouts bound
+the database's part), so a 503 never hides a stored push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.errors import Busy
+
+__all__ = ["GroupCommitter"]
+
+T = TypeVar("T")
+Work = Callable[[AsyncSession], Awaitable[T]]
+MAX_GROUP = 32  # pushes in one transaction: enough to amortize a commit, few enough to answer promptly
+
+
+@dataclass(eq=False)
+class _Pending(Generic[T]):
+    work: Work[T]
+    done: asyncio.Future[T]
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class GroupCommitter:
+    """Runs queued works in shared transactions opened by ``begin`` (an async context manager factory
+    that yields a session inside a transaction and commits when it exits)."""
+
+    def __init__(self, begin: Callable[[], Any], *, lock_timeout: float) -> None:
+        self._begin = begin
+        self._lock_timeout = lock_timeout
+        self._queue: list[_Pending[Any]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def run(self, work: Work[T]) -> T:
+        """Run ``work`` in the next group's transaction; return its result once that has committed."""
+        pending: _Pending[T] = _Pending(work, asyncio.get_running_loop().create_future())
+        self._queue.append(pending)
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+        try:
+            await asyncio.wait_for(pending.started.wait(), timeout=self._lock_timeout)
+        except TimeoutError:
+            if not pending.started.is_set():
+                self._queue.remove(pending)
+                raise Busy(
+                    f"the write lock did not come within {self._lock_timeout:g} s; try again",
+                    retry_after=math.ceil(self._lock_timeout),
+                ) from None
+        return await pending.done
+
+    async def _drain(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+            for pending in group:
+                pending.started.set()
+            outcomes: list[tuple[_Pending[Any], Any, BaseException | None]] = []
+            try:
+                async with self._begin() as session:
+                    # Begin for real (SQLite: BEGIN IMMEDIATE, the wait for the file lock) before any
+                    # push runs: a lock that does not come fails the group as busy, not one push.
+                    await session.connection()
+                    for pending in group:
+                        try:
+                            async with session.begin_nested():
+                                outcomes.append((pending, await pending.work(session), None))
+                        except Exception as failed:  # this push alone rolls back; the group goes on
+                            outcomes.append((pending, None, failed))
+            except BaseException as error:  # the transaction itself failed: nobody's work was stored
+                for pending in group:
+                    if not pending.done.done():
+                        pending.done.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for pending, result, failure in outcomes:
+                if failure is not None:
+                    pending.done.set_exception(failure)
+                else:
+                    pending.done.set_result(result)

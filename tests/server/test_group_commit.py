@@ -1,0 +1,77 @@
+"""Group commit (server/group_commit.py): pushes waiting for SQLite's one writer share a transaction, each in
+its own savepoint, and are answered only after the shared commit."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server import migrate
+from server.db import Store
+from server.errors import Busy
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> Store:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'g.sqlite3'}"
+    await migrate.upgrade(url)
+    store = Store(url, lock_timeout=2)
+    async with store.write() as session:
+        await session.execute(text("CREATE TABLE marks (name TEXT PRIMARY KEY)"))
+    return store
+
+
+async def marks(store: Store) -> list[str]:
+    async with store.read() as session:
+        return sorted((await session.scalars(text("SELECT name FROM marks"))).all())
+
+
+async def test_waiting_pushes_share_a_commit_and_a_failing_one_rolls_back_alone(sqlite_store: Store) -> None:
+    commits = 0
+    original = sqlite_store.write
+
+    def counting_write():  # type: ignore[no-untyped-def]
+        nonlocal commits
+        commits += 1
+        return original()
+
+    sqlite_store._grouped._begin = counting_write  # count the transactions the group commit opens
+
+    def mark(name: str, *, fail: bool = False):  # type: ignore[no-untyped-def]
+        async def work(session: AsyncSession) -> str:
+            await session.execute(text("INSERT INTO marks VALUES (:n)"), {"n": name})
+            if fail:
+                raise RuntimeError(f"{name} failed after writing")
+            return name
+
+        return work
+
+    async with sqlite_store.write():  # hold the writer so that the pushes queue up behind it
+        tasks = [
+            asyncio.create_task(sqlite_store.write_grouped(mark(f"p{i}", fail=i == 3))) for i in range(6)
+        ]
+        await asyncio.sleep(0.05)
+        assert not any(task.done() for task in tasks), "nobody is answered before the commit"
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert [o for i, o in enumerate(outcomes) if i != 3] == ["p0", "p1", "p2", "p4", "p5"]
+    assert isinstance(outcomes[3], RuntimeError)
+    assert await marks(sqlite_store) == ["p0", "p1", "p2", "p4", "p5"]
+    assert commits == 1, "the six waiting pushes shared one transaction"
+    await sqlite_store.dispose()
+
+
+async def test_a_push_that_cannot_start_in_time_is_busy_and_stores_nothing(sqlite_store: Store) -> None:
+    async def work(session: AsyncSession) -> None:
+        await session.execute(text("INSERT INTO marks VALUES ('late')"))
+
+    async with sqlite_store.write():
+        with pytest.raises(Busy):
+            await sqlite_store.write_grouped(work)
+    await asyncio.sleep(0.1)
+    assert await marks(sqlite_store) == []
+    await sqlite_store.dispose()

@@ -39,7 +39,7 @@ from server.services import backup, demo, record_index
 from server.services.audit import audit
 from server.services.enrollment import create_enrollment_code
 from server.services.field_rules import set_curtain_deadline
-from server.services.members import add_member, deactivate_member, list_grids, move_member
+from server.services.members import MemberError, add_member, deactivate_member, list_grids, move_member
 from server.services.roster import areas_under, in_tree_order, list_areas, list_members
 from server.settings import Settings
 
@@ -105,11 +105,12 @@ async def _db_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _area_set(args: argparse.Namespace, settings: Settings) -> int:
     async def work(store: Store) -> int:
+        deadline = None if args.curtain_deadline == "default" else args.curtain_deadline
         async with store.write() as session:
             try:
-                area = await set_curtain_deadline(session, area_id=args.area, deadline=args.curtain_deadline)
-            except ValueError as error:
-                print(f"error: {error}", file=sys.stderr)
+                area = await set_curtain_deadline(session, area_id=args.area, deadline=deadline, by=None)
+            except MemberError as error:
+                print(f"error: {error.message}", file=sys.stderr)
                 return 1
         _emit(args, area, f"{area['name']}: curtain deadline {area['curtain_deadline'] or 'default'}")
         return 0

@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from server.models import Area, AreaLevel
 from server.services.audit import audit
+from server.services.members import MemberError
 from server.settings import Settings
 
 __all__ = ["field_rules", "set_curtain_deadline"]
@@ -40,18 +41,31 @@ async def field_rules(session: AsyncSession, grid_ids: Iterable[int], settings: 
     }
 
 
-async def set_curtain_deadline(session: AsyncSession, *, area_id: int, deadline: str) -> dict[str, Any]:
-    """Set a community's curtain-round deadline (``"HH:MM"``, or ``"default"`` for the setting); audited.
+async def set_curtain_deadline(
+    session: AsyncSession, *, area_id: int, deadline: str | None, by: int | None, client: str | None = None
+) -> dict[str, Any]:
+    """Set a community's curtain-round deadline (``"HH:MM"``; ``None`` or ``""``: back to
+    ``LIANHU_CURTAIN_DEADLINE``), audited with who (``by``: a member, or None for the admin CLI) and the
+    value before. The one place that writes it: the CLI and the console (after its scope checks) call it.
 
-    Raises ``ValueError`` with a message for an unknown area, an area that is not a community, or a
-    malformed time.
+    Raises :class:`~server.services.members.MemberError` (``not_a_community``, ``invalid_time``).
     """
     area = await session.get(Area, area_id)
     if area is None or area.level != AreaLevel.COMMUNITY:
-        raise ValueError(f"area {area_id} is not a community; the curtain deadline is set per community")
-    value = None if deadline == "default" else deadline
+        level = "nothing" if area is None else f"a {area.level.value}"
+        raise MemberError(
+            "not_a_community", f"area {area_id} is {level}; the curtain deadline is set per community",
+            "截止时间按社区设置",
+        )  # fmt: skip
+    value = deadline or None
     if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-        raise ValueError(f"the curtain deadline must be HH:MM (24 h) or 'default', got {deadline!r}")
+        raise MemberError(
+            "invalid_time", f"expected a time HH:MM (24 h), got {deadline!r}", "时间格式应为 HH:MM"
+        )
+    before = area.curtain_deadline
     area.curtain_deadline = value
-    await audit(session, "curtain_deadline_set", area=area_id, deadline=value)
+    await audit(
+        session, "curtain_deadline_set", member_id=by, client=client, area=area_id, deadline=value,
+        before=before, by=by,
+    )  # fmt: skip
     return {"id": area.id, "name": area.name, "curtain_deadline": value}

@@ -101,7 +101,7 @@ def test_a_community_s_curtain_deadline_is_set_and_reset(database_url: str) -> N
     reset = run_cli("area", "set", "--area", str(community["id"]), "--curtain-deadline", "default", "--json",
                     database_url=database_url)  # fmt: skip
     assert json.loads(reset.stdout)["curtain_deadline"] is None
-    with pytest.raises(AssertionError, match="not a community"):
+    with pytest.raises(AssertionError, match="set per community"):
         run_cli(
             "area", "set", "--area", str(grid["id"]), "--curtain-deadline", "09:00", database_url=database_url
         )

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -25,7 +24,7 @@ from server.console.services.permissions import ConsoleScope, NotAllowed, NotInS
 from server.domain.ids import derived_record_id
 from server.models import Area, AreaLevel, Household, Member
 from server.models.household import CARE_LEVELS
-from server.services.audit import audit
+from server.services.field_rules import set_curtain_deadline
 from server.services.members import MemberError, visible_members
 from server.services.push import PushLimits
 from sync import JSON
@@ -44,7 +43,6 @@ __all__ = [
 
 PAGE_SIZE: Final = 50
 MAX_COVERED: Final = 10
-_HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
 @dataclass(frozen=True)
@@ -203,20 +201,8 @@ async def set_community_deadline(
     area = await session.get(Area, area_id)
     if area is None or (area_id not in scope.areas and not scope.sees_everyone):
         raise NotInScope("community")
-    if area.level != AreaLevel.COMMUNITY:
-        raise MemberError(
-            "not_a_community", f"area {area_id} is a {area.level.value}; deadlines are set per community",
-            "截止时间按社区设置",
-        )  # fmt: skip
-    value = deadline or None
-    if value is not None and not _HHMM.fullmatch(value):
-        raise MemberError(
-            "invalid_time", f"expected a time HH:MM (24 h), got {deadline!r}", "时间格式应为 HH:MM"
-        )
-    before = area.curtain_deadline
-    area.curtain_deadline = value
-    await audit(
-        session, "curtain_deadline_set", member_id=scope.member_id, client=client,
-        area=area_id, deadline=value, before=before, by=scope.member_id,
-    )  # fmt: skip
+    changed = await set_curtain_deadline(
+        session, area_id=area_id, deadline=deadline, by=scope.member_id, client=client
+    )
+    value: str | None = changed["curtain_deadline"]
     return value

@@ -35,7 +35,8 @@ async def test_facts_corrected_at_the_door_merge_per_field_into_the_household_li
     # Two members correct different facts of one household; a coordinator changes its care level.
     ops = [
         (world.alice, edit(world.alice, {"phone": "13912345678", "contact_card": "2026-11-30"})),
-        (world.bob, edit(world.bob, {"residents": [{"name": "王秀英", "relation": "户主"}], "head": "王秀英"})),
+        (world.bob, edit(world.bob, {"residents": [{"name": "王秀英", "relation": "户主"}],
+                                     "head": "王秀英"})),
         (world.dora, edit(world.dora, {"care_level": "orange", "curtain_round": True,
                                        "covered_by": [world.alice.member_id]})),
     ]  # fmt: skip

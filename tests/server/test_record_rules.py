@@ -130,8 +130,9 @@ async def test_two_members_checking_one_door_on_one_morning_make_one_curtain_che
 
     def check(phone: Phone, step: str) -> list[dict[str, Any]]:
         create = phone.op(household=household, record=record, type="curtain_check", fields={"date": day})
+        step_entry = {"step": step, "time": "09:40", "result": "no_answer"}
         escalate = append(phone, household=household, record=record, type="curtain_check",
-                          field="escalation", value={"step": step, "time": "09:40", "result": "no_answer"})  # fmt: skip
+                          field="escalation", value=step_entry)  # fmt: skip
         return [create, escalate]
 
     results = [*await push(client, world.alice, check(world.alice, "phone")),

@@ -64,8 +64,9 @@ async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     async def work(store: Store) -> int:
         async with store.write() as session:
             indexed = await record_index.index_missing(session)
-        if indexed:
-            print(f"indexed {indexed} records written before the index columns existed")
+            with_events = await record_index.events_missing(session)
+        if indexed or with_events:
+            print(f"indexed {indexed} records, and the work events of {with_events}, written before them")
         return 0
 
     await _with_store(settings, work)

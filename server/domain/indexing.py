@@ -19,7 +19,16 @@ from server.domain.declaration import RECORD_TYPES
 from server.domain.workflow import progress
 from sync import RecordState, decode_clock
 
-__all__ = ["LOCAL_TZ", "RecordIndex", "local_date", "record_index", "request_facts", "started_ms"]
+__all__ = [
+    "EVENT_TYPES",
+    "LOCAL_TZ",
+    "RecordIndex",
+    "local_date",
+    "record_index",
+    "request_facts",
+    "started_ms",
+    "work_events",
+]
 
 LOCAL_TZ: Final = ZoneInfo("Asia/Shanghai")
 SUMMARY_CHARS: Final = 120
@@ -157,6 +166,37 @@ def request_facts(state: RecordState, *, start: int) -> dict[str, object]:
         "category": _str(values.get("category")),
         "urgency": _str(values.get("urgency")),
     }
+
+
+# The record types whose work is counted event by event (server.models.WorkEvent).
+EVENT_TYPES: Final = frozenset({"curtain_check", "request", "mediation"})
+
+
+def work_events(state: RecordState, record_date: str | None) -> list[dict[str, object]]:
+    """The pieces of work a record holds as it stands: ``{kind, member_id, day, at_ms, detail}`` each."""
+    events: list[dict[str, object]] = []
+    if state.is_deleted:
+        return events
+    if state.type == "curtain_check":
+        outcome = state.field("outcome")
+        if outcome is not None and outcome.value is not None and record_date is not None:
+            checked_at = state.values().get("checked_at")
+            events.append({"kind": "curtain_closed", "member_id": outcome.winner.author, "day": record_date,
+                           "at_ms": decode_clock(outcome.winner.clock)[0],
+                           "detail": checked_at if isinstance(checked_at, str) else None})  # fmt: skip
+    elif state.type == "request":
+        for entry in state.log("steps"):
+            if isinstance(entry.value, dict) and entry.value.get("step") == "return_visit":
+                wall = decode_clock(entry.clock)[0]
+                events.append({"kind": "return_visit", "member_id": entry.author, "day": local_date(wall),
+                               "at_ms": wall, "detail": None})  # fmt: skip
+    elif state.type == "mediation":
+        for entry in state.log("sessions"):
+            day = entry.value.get("date") if isinstance(entry.value, dict) else None
+            if isinstance(day, str):
+                events.append({"kind": "mediation_session", "member_id": entry.author, "day": day,
+                               "at_ms": decode_clock(entry.clock)[0], "detail": None})  # fmt: skip
+    return events
 
 
 def _check_every_type_has_an_indexer() -> None:

@@ -11,7 +11,7 @@ from server.models.household import Household
 from server.models.liaison import LiaisonLink
 from server.models.member import Assignment, Member, Role
 from server.models.oplog import OpRow, RecordAccess, RecordRow
-from server.models.projections import RequestFacts
+from server.models.projections import RequestFacts, WorkEvent
 
 __all__ = [
     "Area",
@@ -32,4 +32,5 @@ __all__ = [
     "RequestFacts",
     "Role",
     "Session",
+    "WorkEvent",
 ]

@@ -27,3 +27,22 @@ class RequestFacts(Base):
     urgency: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (Index("ix_request_facts_collected", "collected_ms"),)
+
+
+class WorkEvent(Base):
+    """One piece of recorded work inside a record, for indicators and points without decoding states: a
+    curtain check closed (by whom, at what time of day), a request's return visit, a mediation session.
+    Push rewrites a record's events from its merged state whenever the record changes."""
+
+    __tablename__ = "work_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(ForeignKey("records.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # curtain_closed, return_visit, mediation_session
+    grid_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    day: Mapped[str] = mapped_column(String(10))  # the local day the work belongs to
+    at_ms: Mapped[int] = mapped_column(BigInteger)  # the wall time of the write (device clock)
+    detail: Mapped[str | None] = mapped_column(String(16))  # curtain_closed: its checked_at (HH:MM)
+
+    __table_args__ = (Index("ix_work_events_kind_day", "kind", "day"),)

@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
 from server.domain.declaration import RECORD_TYPES
-from server.domain.indexing import record_index, request_facts
-from server.models import Device, Household, Member, OpRow, RecordAccess, RecordRow, RequestFacts
+from server.domain.indexing import EVENT_TYPES, record_index, request_facts, work_events
+from server.models import Device, Household, Member, OpRow, RecordAccess, RecordRow, RequestFacts, WorkEvent
 from server.services.households import HOUSEHOLD_COLUMNS
 from server.services.log_end import DRAW_LOCK_KEY, mark_in_flight
 from server.services.record_index import community_of_grids
@@ -190,10 +190,13 @@ async def write_batch(session: AsyncSession, batch: Batch) -> None:
     created: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     states: dict[str, RecordState] = {}
+    grids: dict[str, int] = {}
     for record_id, seq in last_seq.items():
         state = states[record_id] = batch.builders[record_id].state()
         stored = batch.records.get(record_id)
-        grid_id = stored.grid_id if stored is not None else batch.household_grids[state.household]
+        grid_id = grids[record_id] = (
+            stored.grid_id if stored is not None else batch.household_grids[state.household]
+        )
         index = record_index(state, known_start=stored.started_ms if stored is not None else None)
         columns: dict[str, Any] = {
             "id": record_id, "state": state_to_storage(state), "deleted": state.is_deleted,
@@ -218,7 +221,7 @@ async def write_batch(session: AsyncSession, batch: Batch) -> None:
         statement = RECORDS.update().where(RECORDS.c.id == bindparam("b_id"))
         statement = statement.values({name: bindparam(f"b_{name}") for name in names})
         await session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in changed])
-    await _project(session, batch, states, {c["id"]: c for c in [*created, *changed]}, last_seq)
+    await _project(session, batch, states, {c["id"]: c for c in [*created, *changed]}, last_seq, grids)
     for record_id, state in states.items():
         if RECORD_TYPES[state.type].restricted:
             _update_access(session, batch, record_id, state, last_seq[record_id])
@@ -230,8 +233,10 @@ async def _project(
     states: dict[str, RecordState],
     columns: dict[str, dict[str, Any]],
     last_seq: dict[str, int],
+    grids: dict[str, int],
 ) -> None:
-    """Request facts, households' facts (their own records) and last visits, one statement per kind."""
+    """Request facts, households' facts (their own records), last visits and work events, one statement
+    per kind."""
     facts = [
         {"record_id": record_id, **request_facts(state, start=columns[record_id]["started_ms"])}
         for record_id, state in states.items()
@@ -252,6 +257,28 @@ async def _project(
     for rows in profiles.values():
         await session.execute(update(Household), sorted(rows, key=lambda row: str(row["id"])))
     await _last_visits(session, batch, states, columns)
+    await _work_events(session, states, columns, grids)
+
+
+async def _work_events(
+    session: AsyncSession,
+    states: dict[str, RecordState],
+    columns: dict[str, dict[str, Any]],
+    grids: dict[str, int],
+) -> None:
+    """Rewrite the work events (server.models.WorkEvent) of the records that hold them."""
+    touched = sorted(record_id for record_id, state in states.items() if state.type in EVENT_TYPES)
+    if not touched:
+        return
+    table = cast(Table, WorkEvent.__table__)
+    await session.execute(table.delete().where(table.c.record_id.in_(touched)))
+    rows = [
+        {"record_id": record_id, "grid_id": grids[record_id], **event}
+        for record_id in touched
+        for event in work_events(states[record_id], columns[record_id]["record_date"])
+    ]
+    if rows:
+        await session.execute(table.insert(), rows)
 
 
 async def _last_visits(

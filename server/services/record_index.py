@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.domain.indexing import record_index, request_facts
-from server.models import Area, Household, RecordRow, RequestFacts
+from server.domain.indexing import EVENT_TYPES, record_index, request_facts, work_events
+from server.models import Area, Household, RecordRow, RequestFacts, WorkEvent
 from sync import RecordState
 
-__all__ = ["community_of_grids", "index_missing", "reindex_all", "set_index", "set_projections"]
+__all__ = [
+    "community_of_grids",
+    "events_missing",
+    "index_missing",
+    "reindex_all",
+    "set_index",
+    "set_projections",
+]
 
 BATCH = 500
 
@@ -36,6 +43,10 @@ def set_index(row: RecordRow, state: RecordState, community_id: int | None) -> N
 async def set_projections(session: AsyncSession, row: RecordRow, state: RecordState) -> None:
     """Per-type projections of a record whose index was just set: a request's facts, a household's
     latest visit. Call after the row is flushed (request_facts refers to it)."""
+    if state.type in EVENT_TYPES:
+        await session.execute(delete(WorkEvent).where(WorkEvent.record_id == row.id))
+        for event in work_events(state, row.record_date):
+            session.add(WorkEvent(record_id=row.id, grid_id=row.grid_id, **event))
     if state.type == "request":
         start = row.started_ms if row.started_ms is not None else 0
         await session.merge(RequestFacts(record_id=row.id, **request_facts(state, start=start)))
@@ -78,6 +89,21 @@ async def _reindex(session: AsyncSession, *, only_missing: bool) -> int:
             await set_projections(session, row, state)
         done += len(rows)
         after = rows[-1].id
+
+
+async def events_missing(session: AsyncSession) -> int:
+    """Derive the work events of every record that can hold some, when the table is still empty (the
+    records were written before it existed); return how many records were read."""
+    if await session.scalar(select(func.count()).select_from(WorkEvent)):
+        return 0
+    done = 0
+    rows = await session.scalars(select(RecordRow).where(RecordRow.type.in_(EVENT_TYPES)))
+    for row in rows.all():
+        from server.services.records import load_state  # records imports access, which imports models
+
+        await set_projections(session, row, load_state(row))
+        done += 1
+    return done
 
 
 async def index_missing(session: AsyncSession) -> int:

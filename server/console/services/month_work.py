@@ -1,11 +1,10 @@
 """What was recorded in one month in a caller's grids: the facts indicators and points are computed from.
 
-Read from the index columns (``records``: type, date, stage, closed, creator; ``request_facts``: when each
-1-2-3 stage was reached) and the households table (care level, tags, curtain round, linked members). Three
-facts are not columns, so the states of just those records are decoded: a curtain check's ``checked_at``
-and who wrote its outcome (for "on time" and its points), a request's return-visit steps and a mediation's
-sessions (who recorded them, when). Restricted records (mediation) are read through ``readable_records``:
-a caller counts only what they may read.
+Read from columns only, never from a record's state: the index columns (``records``: type, date, stage,
+closed, creator), ``request_facts`` (when each 1-2-3 stage was reached), ``work_events`` (a curtain check's
+closing with its ``checked_at`` and author, requests' return visits, mediation sessions — who and which
+day) and the households table (care level, tags, curtain round, linked members). Restricted records
+(mediation) are read through ``readable_records``: a caller counts only what they may read.
 """
 
 from __future__ import annotations
@@ -21,9 +20,8 @@ from sqlalchemy.orm import aliased
 
 from server.auth.principal import Principal
 from server.domain.indexing import LOCAL_TZ
-from server.models import Area, Household, RecordRow, RequestFacts
+from server.models import Area, Household, RecordRow, RequestFacts, WorkEvent
 from server.services.access import readable_records
-from sync import decode_clock, state_from_storage
 
 __all__ = ["CurtainCheck", "HouseholdFacts", "Month", "MonthWork", "RequestDone", "month_work"]
 
@@ -190,20 +188,17 @@ async def month_work(
         work.visits.append(Visit(row.household_id, row.grid_id, row.record_date, row.created_by,
                                  row.stage == "visited"))  # fmt: skip
 
+    closed_by = aliased(WorkEvent)
     for row in await session.execute(
         select(RecordRow.household_id, RecordRow.grid_id, RecordRow.record_date, RecordRow.closed,
-               RecordRow.state).where(RecordRow.type == "curtain_check", *live, *in_month)
+               closed_by.detail, closed_by.member_id)
+        .outerjoin(closed_by, (closed_by.record_id == RecordRow.id) & (closed_by.kind == "curtain_closed"))
+        .where(RecordRow.type == "curtain_check", *live, *in_month)
     ):  # fmt: skip
-        checked_at, closed_by = None, None
-        if row.closed:
-            state = state_from_storage(row.state)
-            value = state.values().get("checked_at")
-            checked_at = value if isinstance(value, str) else None
-            outcome = state.field("outcome")
-            closed_by = outcome.winner.author if outcome is not None else None
         work.checks.append(
-            CurtainCheck(row.household_id, row.grid_id, row.record_date, row.closed, checked_at, closed_by)
-        )
+            CurtainCheck(row.household_id, row.grid_id, row.record_date, row.closed,
+                         row.detail if row.closed else None, row.member_id if row.closed else None)
+        )  # fmt: skip
 
     for row in await session.execute(
         select(RecordRow.grid_id, RecordRow.created_by, RecordRow.closed, RequestFacts.collected_ms,
@@ -214,23 +209,15 @@ async def month_work(
         work.requests.append(RequestDone(row.grid_id, row.created_by, row.closed, row.collected_ms,
                                          row.assigned_ms, row.replied_ms, row.returned_ms))  # fmt: skip
 
-    # Steps logged in the month, whenever the record began: only records written since it began can hold them.
-    since = datetime.fromtimestamp(month.start_ms / 1000, LOCAL_TZ)
+    # Return visits and mediation sessions of the month, whenever their record began (WorkEvent).
     for row in await session.execute(
-        select(RecordRow.type, RecordRow.grid_id, RecordRow.record_date, RecordRow.stage, RecordRow.state)
-        .where(RecordRow.type.in_(("request", "mediation")), RecordRow.updated_at >= since, *live)
+        select(WorkEvent.kind, WorkEvent.grid_id, WorkEvent.member_id)
+        .join(RecordRow, RecordRow.id == WorkEvent.record_id)
+        .where(WorkEvent.kind.in_(("return_visit", "mediation_session")), *live,
+               WorkEvent.day >= month.first.isoformat(), WorkEvent.day <= month.last.isoformat())
     ):  # fmt: skip
-        state = state_from_storage(row.state)
-        if row.type == "request":
-            for entry in state.log("steps"):
-                wall = decode_clock(entry.clock)[0]
-                if _step(entry.value) == "return_visit" and month.start_ms <= wall < month.end_ms:
-                    work.return_visits.append((row.grid_id, entry.author or 0))
-        else:
-            for entry in state.log("sessions"):
-                day = entry.value.get("date") if isinstance(entry.value, dict) else None
-                if isinstance(day, str) and month.holds(day):
-                    work.sessions.append((row.grid_id, entry.author or 0))
+        target = work.return_visits if row.kind == "return_visit" else work.sessions
+        target.append((row.grid_id, row.member_id or 0))
     for row in await session.execute(
         select(RecordRow.grid_id, RecordRow.stage).where(RecordRow.type == "mediation", *live, *in_month)
     ):

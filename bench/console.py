@@ -72,7 +72,7 @@ from server.settings import Settings
 from sync import apply_ops, canonical_json, parse_op, state_to_storage, uuid7
 from tests.server.factories import enroll_phone
 
-from .lib.config import SECRET_KEY, new_run
+from .lib.config import SECRET_KEY, finish, new_run
 from .lib.fixtures import ESTATES, GIVEN, SURNAMES
 from .lib.postgres import create_database, shared
 from .lib.servers import lianhu_servers
@@ -433,6 +433,7 @@ async def measure_list(
     grid_id = street["grids"][0][0]
     grid_cookie, grid_principal = await cookie_for(store, settings, Role.GRID_LEADER, [grid_id])
     rng = random.Random(3)
+    slowest: list[tuple[float, float, list[tuple[str, str]]]] = []
     figures: dict[str, list[float]] = {
         "first": [],
         "deep": [],
@@ -456,6 +457,7 @@ async def measure_list(
                 wanted = random_filter(rng, street)
                 figures["first"].append(await timed(street_cookie, wanted.params()))
                 figures["raw_first"].append(await raw_page(store, street_principal, wanted, None))
+                slowest.append((figures["first"][-1], figures["raw_first"][-1], wanted.params()))
                 figures["grid_first"].append(
                     await timed(grid_cookie, RecordFilter(sort=wanted.sort).params())
                 )
@@ -475,6 +477,9 @@ async def measure_list(
                         await raw_page(store, street_principal, wanted, cursor, offset=depth)
                     )
     del grid_principal
+    print(f"\n{name}: the slowest first pages (app ms, bare query ms, filter)")
+    for app_s, raw_s, params in sorted(slowest, key=lambda sample: sample[0], reverse=True)[:6]:
+        print(f"  {1000 * app_s:8.1f} {1000 * raw_s:8.1f}  {params}")
     result = {
         key: {"p50_ms": 1000 * statistics.median(v), "p95_ms": 1000 * percentile(v, 0.95), "n": len(v)}
         for key, v in figures.items()
@@ -645,8 +650,7 @@ async def main_async(args: argparse.Namespace) -> None:
         path.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
         print(f"\nresults: {path}")
     finally:
-        for cleanup in reversed(run.cleanups):
-            cleanup()
+        finish(run)  # stops the cluster; deletes the run's files unless LIANHU_BENCH_KEEP=1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,9 @@
     lianhu code create --member ID [--qr F]  a one-time enrollment link (and QR code) for a member
     lianhu device revoke ID                end a device's sessions for good
     lianhu audit list [--limit N]          the newest audit events
+    lianhu retention run [--dry-run]       erase the records whose retention period is over (PIPL)
+    lianhu resident export --household ID  everything about one household, as JSON or XLSX
+    lianhu resident erase --household ID --by MEMBER   erase a household's records and facts on request
     lianhu serve [--demo-code]             serve the app (and print a code for the first demo member)
 """
 
@@ -35,13 +38,13 @@ from server import migrate
 from server.auth.sessions import end_sessions
 from server.db import Store
 from server.models import AuditEvent, Device, Member, Role
-from server.services import backup, demo, record_index
+from server.services import backup, demo, record_index, resident, restore, retention
 from server.services.audit import audit
 from server.services.enrollment import create_enrollment_code
 from server.services.field_rules import set_curtain_deadline
 from server.services.members import MemberError, add_member, deactivate_member, list_grids, move_member
 from server.services.roster import areas_under, in_tree_order, list_areas, list_members
-from server.settings import Settings
+from server.settings import PROJECT_ROOT, Settings
 
 __all__ = ["main"]
 
@@ -95,13 +98,79 @@ async def _db_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _db_restore(args: argparse.Namespace, settings: Settings) -> int:
+    url = settings.database_url
+    copy_dir = Path(url.split(":///", 1)[1]).parent if url.startswith("sqlite") else PROJECT_ROOT / "var"
     try:
-        await backup.restore(settings.database_url, Path(args.file))
-    except backup.BackupError as error:
+        extra = [entry for path in args.register or [] for entry in restore.load_register_file(Path(path))]
+        done = await restore.restore_keeping_erasures(
+            url, Path(args.file), copy_dir=copy_dir, extra=extra, now=datetime.now(UTC)
+        )
+    except (backup.BackupError, OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    _emit(args, {"restored": args.file}, f"database restored from {args.file}")
+    _emit(
+        args,
+        {"restored": args.file, **done.to_json()},
+        f"database restored from {args.file}; erasure register: {done.entries} entries applied again "
+        f"({done.from_store} from the replaced store), {done.records} records erased again; "
+        f"a copy of the register is in {done.register_copy}",
+    )
     return 0
+
+
+async def _retention_run(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        report = await retention.run_retention(
+            store, settings.retention, now=datetime.now(UTC), dry_run=args.dry_run
+        )
+        verb = "would erase" if report.dry_run else "erased"
+        lines = [f"{rule}: {count}" for rule, count in report.counts.items()]
+        _emit(args, report.to_json(), f"{verb} {report.total} records\n" + "\n".join(lines))
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _resident_export(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        try:
+            async with store.write() as session:
+                data = await resident.export_household(
+                    session, args.household, by=args.by, client=None, now=datetime.now(UTC)
+                )
+        except resident.ErasureRefused as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        if args.out is None:
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+            return 0
+        out = Path(args.out)
+        resident.write_export(data, out)
+        summary = {"household": args.household, "records": len(data["records"]), "out": str(out)}
+        _emit(args, summary, f"household {args.household}: {len(data['records'])} records written to {out}")
+        return 0
+
+    return await _with_store(settings, work)
+
+
+async def _resident_erase(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        try:
+            done = await resident.erase_household(
+                store, args.household, requested_by=args.by, now=datetime.now(UTC)
+            )
+        except resident.ErasureRefused as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        _emit(
+            args,
+            done.to_json(),
+            f"household {done.household_id}: {done.records} records erased "
+            f"({done.already} erased before); its facts cleared; phones delete them at their next sync",
+        )
+        return 0
+
+    return await _with_store(settings, work)
 
 
 async def _area_set(args: argparse.Namespace, settings: Settings) -> int:
@@ -367,8 +436,33 @@ def build_parser() -> argparse.ArgumentParser:
     command("db", "reindex", _db_reindex, "recompute the records' index columns from their states")
     backup_cmd = command("db", "backup", _db_backup, "write a consistent backup of the whole store to FILE")
     backup_cmd.add_argument("file", metavar="FILE")
-    restore_cmd = command("db", "restore", _db_restore, "replace the store with backup FILE (stop servers)")
+    restore_cmd = command(
+        "db",
+        "restore",
+        _db_restore,
+        "replace the store with backup FILE (stop servers); erasures stay erased",
+    )
     restore_cmd.add_argument("file", metavar="FILE")
+    restore_cmd.add_argument(
+        "--register", metavar="JSON", action="append",
+        help="also apply this copy of an erasure register (written by an earlier restore); repeatable",
+    )  # fmt: skip
+    run = command("retention", "run", _retention_run, "erase the records whose retention period is over")
+    run.add_argument("--dry-run", action="store_true", help="only count what would be erased")
+    export = command("resident", "export", _resident_export, "export everything about one household")
+    export.add_argument("--household", required=True, metavar="ID")
+    export.add_argument(
+        "--out", metavar="FILE", help="write to FILE (.xlsx: a workbook; else JSON); default stdout"
+    )
+    export.add_argument(
+        "--by", type=int, metavar="MEMBER_ID", help="the member serving the request (audited)"
+    )
+    erase = command("resident", "erase", _resident_erase, "erase a household's records and facts on request")
+    erase.add_argument("--household", required=True, metavar="ID")
+    erase.add_argument(
+        "--by", type=int, required=True, metavar="MEMBER_ID",
+        help="the coordinator (community, street, admin) who took the resident's request",
+    )  # fmt: skip
     area_set = command("area", "set", _area_set, "set a community's curtain-round deadline")
     area_set.add_argument("--area", type=int, required=True, help="a community's id")
     area_set.add_argument(

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from server.domain.retention import parse_retention
+
 __all__ = ["Settings", "SettingsError"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +53,9 @@ class Settings:
     # often households of each care level should be visited (days).
     curtain_deadline: str = "09:30"
     visit_cadence_days: str = "orange=7,yellow=14,blue=30,green=90"
+    # How long each kind of record is kept before it is erased (PIPL; server/domain/retention.py): rules to
+    # override, e.g. "visit=1095,curtain_check=400"; the rest keep their defaults.
+    retention_days: str = ""
     # Addresses (or networks) of reverse proxies whose X-Forwarded-For / -Proto headers are believed,
     # comma-separated. Empty: no one's; the client address is the peer of the TCP connection.
     trusted_proxies: str = ""
@@ -98,6 +103,7 @@ class Settings:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", self.curtain_deadline):
             raise SettingsError(f"LIANHU_CURTAIN_DEADLINE must be HH:MM, got {self.curtain_deadline!r}")
         _ = self.visit_cadence  # parses, or raises SettingsError
+        _ = self.retention
         for entry in self.trusted_proxy_list:
             try:
                 ipaddress.ip_network(entry, strict=False)
@@ -126,6 +132,14 @@ class Settings:
         if len(cadence) != 4:
             raise SettingsError("LIANHU_VISIT_CADENCE_DAYS must give all four care levels")
         return cadence
+
+    @property
+    def retention(self) -> dict[str, int]:
+        """Retention rule → days (0: keep for ever), from ``LIANHU_RETENTION_DAYS`` over the defaults."""
+        try:
+            return parse_retention(self.retention_days)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
 
     @property
     def secure_cookies(self) -> bool:

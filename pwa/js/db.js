@@ -64,3 +64,4 @@ export function current() {
 /** @type {MemberData['settleOutbox']} */ export const settleOutbox = (...a) => current().settleOutbox(...a);
 /** @type {MemberData['discardLocalOp']} */ export const discardLocalOp = (...a) => current().discardLocalOp(...a);
 /** @type {MemberData['dropRecords']} */ export const dropRecords = (...a) => current().dropRecords(...a);
+/** @type {MemberData['eraseRecords']} */ export const eraseRecords = (...a) => current().eraseRecords(...a);

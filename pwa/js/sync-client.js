@@ -180,8 +180,12 @@ async function applyPage({ db, ops, drop, cursor, now }) {
       console.warn('lianhu: pulled clock not observed', op.clock, error);
     }
   }
+  // An erase op leaves a husk (§3.3): the record leaves this phone with everything it held of it (§5).
+  const erased = [...changed].filter((id) => states.get(id)?.erased);
+  for (const id of erased) changed.delete(id);
+  if (erased.length > 0) await db.eraseRecords(erased);
   await db.saveRemoteOps({
-    ops,
+    ops: ops.filter((op) => !erased.includes(op.record)),
     states: [...changed].map((id) => states.get(id)),
     clock: clock.toJSON(),
     cursor,

@@ -20,6 +20,7 @@ from server.domain.workflow import progress
 from sync import RecordState, decode_clock
 
 __all__ = [
+    "ERASED_STAGE",
     "EVENT_TYPES",
     "LOCAL_TZ",
     "RecordIndex",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 LOCAL_TZ: Final = ZoneInfo("Asia/Shanghai")
+ERASED_STAGE: Final = "erased"  # an erased record's husk (server/services/erasure.py): nothing left to show
 SUMMARY_CHARS: Final = 120
 
 
@@ -136,6 +138,8 @@ def record_index(state: RecordState, *, known_start: int | None = None) -> Recor
     keeps only the most recent losing writes (sync.MAX_OVERWRITTEN), so its earliest write can drop out,
     and the start is the earliest ever seen."""
     start = started_ms(state) if known_start is None else min(known_start, started_ms(state) or known_start)
+    if state.erased is not None:
+        return RecordIndex(None, ERASED_STAGE, True, None, start, state.erased.author, "")
     stamps = _stamps(state)
     newest = max(stamps)[1] if stamps else None
     day, stage, closed, due, summary = _INDEXERS[state.type](state, state.values(), start)

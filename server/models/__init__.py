@@ -7,6 +7,7 @@ from server.models.audit import AuditEvent
 from server.models.auth_state import Ceremony, Session
 from server.models.base import Base
 from server.models.device import AuthMethod, Device, EnrollmentCode
+from server.models.erasure import ErasureEntry
 from server.models.household import Household
 from server.models.liaison import LiaisonLink
 from server.models.member import Assignment, Member, Role
@@ -23,6 +24,7 @@ __all__ = [
     "Ceremony",
     "Device",
     "EnrollmentCode",
+    "ErasureEntry",
     "Household",
     "LiaisonLink",
     "Member",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from server.routes.common import api_response, current_principal, settings_of, store_of
+from server.auth.principal import Principal
+from server.routes.common import api_response, client_address, current_principal, settings_of, store_of
 from server.services.field_rules import field_rules
 from server.services.households import list_households
 from server.services.members import grid_summaries, visible_members
+from server.services.read_audit import audit_read
 from server.services.records import get_record, record_history
 
 
@@ -47,19 +51,35 @@ async def members(request: Request) -> JSONResponse:
 async def households(request: Request) -> JSONResponse:
     principal = await current_principal(request)
     async with store_of(request).read() as session:
-        return api_response({"households": await list_households(session, principal)})
+        listed = await list_households(session, principal)
+    if listed:
+        await _audited(request, principal, "households_listed", households=len(listed))
+    return api_response({"households": listed})
 
 
 async def record(request: Request) -> JSONResponse:
     principal = await current_principal(request)
     async with store_of(request).read() as session:
-        return api_response(await get_record(session, principal, request.path_params["record_id"]))
+        found = await get_record(session, principal, request.path_params["record_id"])
+    await _audited(request, principal, "record_read", **_which(found))
+    return api_response(found)
 
 
 async def history(request: Request) -> JSONResponse:
     principal = await current_principal(request)
     async with store_of(request).read() as session:
-        return api_response(await record_history(session, principal, request.path_params["record_id"]))
+        found = await record_history(session, principal, request.path_params["record_id"])
+    await _audited(request, principal, "history_read", **_which(found), ops=len(found["ops"]))
+    return api_response(found)
+
+
+async def _audited(request: Request, principal: Principal, kind: str, **detail: object) -> None:
+    """PIPL: a read of personal data is audited, as counts and ids, never the data (read_audit.py)."""
+    await audit_read(store_of(request), principal, kind, client=client_address(request), **detail)
+
+
+def _which(found: dict[str, Any]) -> dict[str, str]:
+    return {"record": found["record"]["id"], "type": found["record"]["type"]}
 
 
 routes = [

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from server.auth.principal import Principal
 from server.errors import BadRequest, PayloadTooLarge
 from server.routes.common import (
     api_response,
@@ -20,6 +24,7 @@ from server.routes.common import (
 from server.services.cursors import CursorBox
 from server.services.pull import parse_limit, pull_ops
 from server.services.push import PushLimits, PushResult, prepare_ops, push_ops
+from server.services.read_audit import audit_read
 
 
 async def push(request: Request) -> JSONResponse:
@@ -60,6 +65,7 @@ async def pull(request: Request) -> JSONResponse:
     limit = parse_limit(request.query_params.get("limit"))
     async with store_of(request).read() as session:
         page = await pull_ops(session, principal, after=after, limit=limit)
+    await _audited(request, principal, ops=page.ops)
     return api_response(
         {
             "ops": page.ops,
@@ -69,6 +75,18 @@ async def pull(request: Request) -> JSONResponse:
             "drop": page.drop,
         }
     )
+
+
+async def _audited(
+    request: Request, principal: Principal, *, ops: Sequence[dict[str, Any]] = (), records: int | None = None
+) -> None:
+    """PIPL: a pull that read anything is audited, as counts — never the data (services/read_audit.py)."""
+    read = len({op["record"] for op in ops}) if records is None else records
+    if ops or read:
+        store = store_of(request)
+        await audit_read(
+            store, principal, "ops_pulled", client=client_address(request), ops=len(ops), records=read
+        )
 
 
 routes = [

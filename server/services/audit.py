@@ -34,6 +34,16 @@ KINDS = (
     "curtain_deadline_set",
     "export",
     "record_viewed",
+    # PIPL (issue 9): reads of personal data through the API (server/services/read_audit.py) …
+    "households_listed",
+    "record_read",
+    "history_read",
+    "ops_pulled",
+    # … and residents' requests and erasures (server/services/resident.py, retention.py, erasure.py)
+    "resident_exported",
+    "resident_erased",
+    "retention_erased",
+    "erasures_reapplied",
 )
 
 

@@ -42,7 +42,9 @@ def set_index(row: RecordRow, state: RecordState, community_id: int | None) -> N
 
 async def set_projections(session: AsyncSession, row: RecordRow, state: RecordState) -> None:
     """Per-type projections of a record whose index was just set: a request's facts, a household's
-    latest visit. Call after the row is flushed (request_facts refers to it)."""
+    latest visit. Call after the row is flushed (request_facts refers to it). An erased record has none."""
+    if state.is_erased:
+        return
     if state.type in EVENT_TYPES:
         await session.execute(delete(WorkEvent).where(WorkEvent.record_id == row.id))
         for event in work_events(state, row.record_date):

@@ -238,6 +238,26 @@ export function memberData(m, keys) {
     return recordIds.filter((_, i) => dropped.has(keys[i]));
   }
 
+  /**
+   * Deletes records the server erased (an erase op, docs/sync-protocol.md §3.3, §5) with everything this
+   * phone holds of them: the record, its ops, and its ops still in the outbox (the server would absorb
+   * them). Unlike dropRecords, an unsent op does not keep the record: erased data goes for good (PIPL).
+   * @param {string[]} recordIds
+   */
+  async function eraseRecords(recordIds) {
+    const v = vault();
+    const keys = await Promise.all(recordIds.map((id) => blind(v.keys, 'records', id)));
+    const erased = new Set(keys);
+    await transact(['records', 'ops', 'outbox'], 'readwrite', async (tx) => {
+      const outbox = tx.objectStore('outbox');
+      for (const row of await done(outbox.index('member').getAll(v.m))) if (erased.has(row.r)) outbox.delete(row.seq);
+      for (const k of keys) {
+        tx.objectStore('records').delete([v.m, k]);
+        for (const key of await done(tx.objectStore('ops').index('record').getAllKeys([v.m, k]))) tx.objectStore('ops').delete(key);
+      }
+    });
+  }
+
   return {
     memberId: m,
     close() {
@@ -260,6 +280,7 @@ export function memberData(m, keys) {
     settleOutbox,
     discardLocalOp,
     dropRecords,
+    eraseRecords,
   };
 }
 

@@ -10,6 +10,11 @@
  * Only the app's files are served from the cache (cache first). /api/ is never intercepted: the app
  * itself decides what to do offline (the outbox), and a cached API answer would be a lie.
  *
+ * The files are everything the page reaches, the modules it loads later with import() included (the
+ * session, every member screen: issue 8), so every screen opens offline. A new version takes over open
+ * pages at once (skipWaiting + claim) and drops the old cache; a page that loaded a screen only after that
+ * would mix versions, so the app loads all of its screens right after its first one (js/screens.js).
+ *
  * Background Sync: the app registers the tag "lianhu-outbox" when a round fails with records still to
  * send. When the browser sees the network back it fires `sync` here, even with the app in the background.
  * The outbox is sealed with the member's keys, which exist only in the memory of an unlocked page, so this

@@ -6,34 +6,25 @@
  *
  * Before a member is unlocked only the directory of members enrolled here is readable: the screens are
  * enrollment, 选择成员 and the PIN. Who is unlocked and logged in lives in session.js.
+ *
+ * Loading (issue 8): this file statically imports only what draws the start screens and the app frame
+ * (header, banner, tab bar), so the page draws its first real screen as soon as that graph has arrived.
+ * Then, with `import()`: the session (session.js with the login and the sync client: what the start screens
+ * need only once the member acts), right after the first screen; the member screens (screens.js), in the
+ * background; the logout dialog, when asked for. The service worker precaches all of it.
  */
 
 import { createApi } from './api.js';
 import * as db from './db.js';
 import { errorMessage, setLang, t } from './i18n/index.js';
 import { HOME, MEMBER_ROUTES, parseRoute } from './router.js';
-import { createSession } from './session.js';
+import { loadScreen, prefetchScreens } from './screens.js';
 import { createStartScreens } from './start-screens.js';
 import { createAppHeader } from './ui/app-header.js';
-import { confirmDialog } from './ui/confirm-dialog.js';
 import { h } from './ui/dom.js';
-import { householdEdit } from './ui/household-edit.js';
-import { householdList } from './ui/household-list.js';
-import { householdPage } from './ui/household-page.js';
 import { loginBanner } from './ui/login-banner.js';
-import { meScreen } from './ui/me-screen.js';
 import { tabBar } from './ui/tab-bar.js';
-import { todayScreen } from './ui/today-screen.js';
 import { showToast } from './ui/toast.js';
-import { visitForm } from './ui/visit-form.js';
-import { visitList } from './ui/visit-list.js';
-// records: curtain checks, requests, mediation (issue 6)
-import { curtainCheckScreen } from './ui/curtain-check.js';
-import { curtainRoundScreen } from './ui/curtain-round.js';
-import { mediationForm } from './ui/mediation-form.js';
-import { mediationView } from './ui/mediation-view.js';
-import { requestForm } from './ui/request-form.js';
-import { requestView } from './ui/request-view.js';
 
 /** Record forms: full screen, no tab bar (as the visit form). */
 const FORM_ROUTES = new Set(['request-new', 'mediation-new', 'mediation-edit']);
@@ -57,7 +48,7 @@ const SHARED_IDLE_LOCK_MS = 10 * 60_000;
  * @property {() => void} logout
  */
 
-/** @typedef {{el: HTMLElement, refresh?: () => Promise<void>, onNetwork?: () => void}} Screen */
+/** @typedef {import('./screens.js').Screen} Screen */
 
 let serverOffset = 0;
 const api = createApi({
@@ -65,7 +56,7 @@ const api = createApi({
     const offset = serverTime - receivedAt;
     const moved = Math.abs(offset - serverOffset) > 1000;
     serverOffset = offset;
-    if (moved) session.state.data?.setMeta({ serverOffset }).catch(() => {});
+    if (moved) state.data?.setMeta({ serverOffset }).catch(() => {});
   },
 });
 
@@ -81,23 +72,48 @@ const tabs = /** @type {HTMLElement} */ (document.getElementById('tabs'));
 let current = null;
 let renderCount = 0;
 
-const session = createSession({
-  api,
-  origin: location.origin,
-  onSync: async ({ running, last }) => {
-    headerState.syncing = running;
-    if (!running) {
-      headerState.last = last;
-      // The header keeps the last success through failed rounds (and reloads): "5 分钟前同步".
-      if (last?.ok) await state.data?.setMeta({ lastSyncOk: last.at }).catch(() => {});
-      await current?.refresh?.();
-      headerState.rounds += 1;
-    }
-    await updateHeader();
-  },
-  onChange: () => updateHeader(),
-});
-const state = session.state;
+/** @typedef {import('./session.js').Session} Session */
+/** @type {Session | null} */
+let session = null;
+/**
+ * Who is enrolling, unlocked, logged in: the session's state once it exists. Until then nobody is (as in
+ * a new session), which is all the start screens read to be drawn.
+ * @type {Session['state']}
+ */
+let state = { entry: null, data: null, member: null, device: null, grids: [], auth: 'unknown', authError: null, enrolling: null, syncer: null };
+/** @type {Promise<Session> | null} */
+let sessionLoading = null;
+
+/** The session, imported once (after the first screen: `start`); a failed import is tried again. */
+function getSession() {
+  sessionLoading ??= import('./session.js').then(
+    ({ createSession }) => {
+      session = createSession({
+        api,
+        origin: location.origin,
+        onSync: async ({ running, last }) => {
+          headerState.syncing = running;
+          if (!running) {
+            headerState.last = last;
+            // The header keeps the last success through failed rounds (and reloads): "5 分钟前同步".
+            if (last?.ok) await state.data?.setMeta({ lastSyncOk: last.at }).catch(() => {});
+            await current?.refresh?.();
+            headerState.rounds += 1;
+          }
+          await updateHeader();
+        },
+        onChange: () => updateHeader(),
+      });
+      state = session.state;
+      return session;
+    },
+    (error) => {
+      sessionLoading = null;
+      throw error;
+    },
+  );
+  return sessionLoading;
+}
 
 /** @type {Ctx} */
 const ctx = {
@@ -135,7 +151,7 @@ let asked = 0;
  *   is how the e2e tests know that the round they asked for is over.
  */
 function requestSync(manual = false) {
-  if (!state.syncer) return;
+  if (!state.syncer || !session) return;
   if (!manual) {
     session.sync();
     return;
@@ -168,20 +184,21 @@ async function updateHeader() {
     auth: state.auth,
     method: state.entry?.method,
     error: state.authError,
-    onLogin: () => session.logIn(),
+    onLogin: () => session?.logIn(),
     onEnroll: () => ctx.navigate('#/enroll'),
   });
   banner.replaceChildren(...(shown ? [shown] : []));
 }
 
 async function switchMember() {
-  await session.lock();
+  await (await getSession()).lock();
   ctx.navigate('#/members');
 }
 
 async function logout() {
   const n = state.data ? await state.data.countOutbox() : 0;
   if (n > 0) {
+    const { confirmDialog } = await import('./ui/confirm-dialog.js');
     const sure = await confirmDialog({
       title: t('logout.title'),
       message: t('logout.unsynced', { n }),
@@ -192,13 +209,13 @@ async function logout() {
     });
     if (!sure) return;
   }
-  await session.logout();
+  await (await getSession()).logout();
   ctx.navigate(HOME);
 }
 
 const startScreens = createStartScreens({
   api,
-  session,
+  session: getSession,
   navigate: (hash) => ctx.navigate(hash),
   shown: async () => {
     await updateHeader();
@@ -219,21 +236,18 @@ async function render() {
   if (state.enrolling) screen = await startScreens.pinSetup(state.enrolling);
   else if (route.name === 'enroll') screen = await startScreens.enroll(route.enrollCode ?? '');
   else if (!state.data) screen = await startScreens.start(route);
-  else if (route.name === 'visits') screen = await visitList(ctx, route);
-  else if (route.name === 'curtain') screen = await curtainRoundScreen(ctx);
-  else if (route.name === 'curtain-check') screen = await curtainCheckScreen(ctx, route);
-  else if (route.name === 'request-new') screen = await requestForm(ctx, route);
-  else if (route.name === 'request') screen = await requestView(ctx, route);
-  else if (route.name === 'mediation-new' || route.name === 'mediation-edit') screen = await mediationForm(ctx, route);
-  else if (route.name === 'mediation') screen = await mediationView(ctx, route);
-  else if (route.name === 'visit-new' || route.name === 'visit-edit') screen = await visitForm(ctx, route);
-  else if (route.name === 'me') screen = await meScreen(ctx);
-  else if (route.name === 'households') screen = await householdList(ctx, route);
-  else if (route.name === 'household') screen = await householdPage(ctx, route);
-  else if (route.name === 'household-edit') screen = await householdEdit(ctx, route);
-  else screen = await todayScreen(ctx);
+  else {
+    const draw = await loadScreen(route.name).catch((error) => {
+      // Its module could not be fetched (offline before the service worker had the app): stay where we are.
+      if (count === renderCount) showToast(errorMessage(navigator.onLine ? error : { code: 'network' }), 'error');
+      return null;
+    });
+    if (!draw) return;
+    screen = await draw(ctx, route);
+  }
   if (count !== renderCount) return; // the member navigated on while this screen was loading
   current = screen;
+  showFrame();
   view.replaceChildren(screen.el);
   const showTabs = Boolean(state.data) && !state.enrolling && MEMBER_ROUTES.has(route.name) && !route.name.startsWith('visit-') && !FORM_ROUTES.has(route.name) && route.name !== 'household-edit';
   tabs.hidden = !showTabs;
@@ -242,22 +256,41 @@ async function render() {
   window.scrollTo(0, 0);
 }
 
+/**
+ * The first screen is ready: the header and the view take the place of index.html's "联户 加载中…" in one
+ * frame. Nothing that was painted moves (the loading text goes, the view was hidden), so the first paint
+ * costs no layout shift (Lighthouse's CLS).
+ */
+function showFrame() {
+  if (header.el.isConnected) return;
+  document.getElementById('loading')?.remove();
+  document.body.prepend(header.el);
+  header.el.after(banner);
+  view.hidden = false;
+}
+
 function onNetworkChange() {
   updateHeader();
   current?.onNetwork?.();
   if (navigator.onLine) {
     requestSync();
-    session.reportLockouts().catch(() => {});
-    session.endStraySession().catch(() => {});
+    session?.reportLockouts().catch(() => {});
+    session?.endStraySession().catch(() => {});
   }
 }
 
 async function start() {
   setLang(await db.getSetting('lang'));
-  document.body.prepend(header.el);
-  header.el.after(banner);
   await updateHeader();
   await render();
+  getSession()
+    .then((started) => {
+      if (!navigator.onLine) return;
+      started.reportLockouts().catch(() => {});
+      started.endStraySession().catch(() => {});
+    })
+    .catch((error) => console.warn('lianhu: session not loaded yet', error));
+  prefetchScreens();
   window.addEventListener('hashchange', render);
   window.addEventListener('online', onNetworkChange);
   window.addEventListener('offline', onNetworkChange);
@@ -272,13 +305,10 @@ async function start() {
   setInterval(() => {
     if (state.entry?.shared && Date.now() - lastTouch > SHARED_IDLE_LOCK_MS) switchMember();
   }, 30_000);
-  if (navigator.onLine) {
-    session.reportLockouts().catch(() => {});
-    session.endStraySession().catch(() => {});
-  }
 }
 
 start().catch((error) => {
   console.error('lianhu: start failed', error);
+  showFrame();
   view.textContent = t('error.unknown', { message: String(error?.message ?? error) });
 });

@@ -2,6 +2,10 @@
  * The screens before a member is unlocked: enrollment (登记 / 添加成员), setting the PIN, and the start
  * screen — 选择成员 when several members are enrolled here, else straight to the one member's PIN.
  * Only the plaintext directory of members is read here (db.listMembers, db.countOutboxOf).
+ *
+ * Drawing them needs no session: app.js imports session.js (login, the sync client) only after the first
+ * screen is drawn (issue 8), and these screens ask for it when the member acts — after the passkey or
+ * device-key ceremony, never between the tap and the passkey prompt.
  */
 
 import * as db from './db.js';
@@ -15,13 +19,12 @@ import { showToast } from './ui/toast.js';
 import { unlockScreen } from './ui/unlock-screen.js';
 
 /**
- * @param {{api: import('./api.js').Api, session: import('./session.js').Session,
+ * @param {{api: import('./api.js').Api, session: () => Promise<import('./session.js').Session>,
  *          navigate: (hash: string) => void, shown: () => Promise<void>, requestSync: () => void}} deps
- *   shown: the session changed (a member enrolled or unlocked): redraw header and screen
+ *   session: the session, once its module is loaded; shown: the session changed (a member enrolled or
+ *   unlocked): redraw header and screen
  */
 export function createStartScreens({ api, session, navigate, shown, requestSync }) {
-  const state = session.state;
-
   /**
    * Enrollment step 2, straight from the tap on 登记: with a fresh step 1 nothing is awaited before the
    * passkey prompt.
@@ -33,7 +36,7 @@ export function createStartScreens({ api, session, navigate, shown, requestSync 
     const existing = members.find((member) => member.id === ceremony.member.id) ?? null;
     const previousDevice = existing?.device.id ?? null;
     const pending = await proveEnrollment({ api, start: ceremony, label, shared, previousDevice, origin: location.origin });
-    await session.enrolled({ pending, existing });
+    await (await session()).enrolled({ pending, existing });
     history.replaceState(null, '', HOME);
     await shown();
     if (!(await db.getSetting('persisted'))) await db.setSettings({ persisted: await requestPersistence() });
@@ -48,7 +51,10 @@ export function createStartScreens({ api, session, navigate, shown, requestSync 
       start: (typed) => startEnrollment(api, typed),
       isFresh: (start) => isFresh(start, start?.code),
       enroll: (args) => enroll(args, members),
-      onCancel: members.length > 0 ? () => navigate(state.data ? '#/me' : '#/members') : undefined,
+      onCancel:
+        members.length > 0
+          ? () => session().then((started) => navigate(started.state.data ? '#/me' : '#/members'), () => navigate('#/members'))
+          : undefined,
     });
   }
 
@@ -60,7 +66,7 @@ export function createStartScreens({ api, session, navigate, shown, requestSync 
       again: Boolean(existing),
       unsynced: existing ? await db.countOutboxOf(existing.id) : 0,
       onSet: async (pin) => {
-        await session.setPin(pin);
+        await (await session()).setPin(pin);
         showToast(t('enroll.welcome', { name }));
         history.replaceState(null, '', HOME);
         await shown();
@@ -87,7 +93,7 @@ export function createStartScreens({ api, session, navigate, shown, requestSync 
       unsynced: counts[members.indexOf(picked)],
       others: members.length > 1,
       onUnlock: async (pin) => {
-        const result = await session.unlock(picked.id, pin);
+        const result = await (await session()).unlock(picked.id, pin);
         if (result.status === 'ok') {
           if (!MEMBER_ROUTES.has(route.name) || route.fallback) history.replaceState(null, '', HOME);
           await shown();

@@ -8,11 +8,17 @@
   loads, followed through imports, stylesheets and the app files the code names), nothing else. Any change
   to one of those files changes the version, so the worker installs a fresh cache; the integrity lets it
   take a file the page has just downloaded from the HTTP cache, and only if it is exactly that content.
-- ``index.html`` gets a ``<link rel="modulepreload" fetchpriority="low">`` per module of the app where it
-  says ``<!-- modulepreload -->``: the browser fetches the whole module graph at once instead of one import
-  level per round trip (Lighthouse's critical request chain), after the stylesheets, so that "联户 加载中…"
-  is painted while the modules load (at the default high priority the graph arrived first and the first
-  paint waited for the app's screen: Lighthouse's FCP 3.8 s instead of 1.0–1.5 s).
+- ``index.html`` gets a ``<link rel="modulepreload">`` where it says ``<!-- modulepreload -->`` for every
+  module the page runs before its first screen (``first_screen_modules``: ``index.html``'s scripts followed
+  through static imports only): the browser fetches that graph at once instead of one import level per round
+  trip (Lighthouse's critical request chain). What the app loads with ``import()`` — the session and sync
+  client after the first screen, the member screens of ``js/screens.js`` — is not preloaded: the start
+  screens (enroll, 选择成员, PIN) do not wait for it (issue 8). It is in the precache all the same, so every
+  screen opens offline. The preloads are ``fetchpriority="low"``, after the stylesheet, so that "联户
+  加载中…" is painted while the modules load (at the default high priority the ~80 modules of the whole app
+  arrived first and the first paint waited for the app's screen: Lighthouse's FCP 3.8 s instead of
+  1.0–1.5 s; with the ~30 of the start screens the two priorities measure alike, LCP 2.1–2.2 s, FCP
+  0.8–1.6 s low against 1.0–2.1 s high).
 """
 
 from __future__ import annotations
@@ -34,7 +40,16 @@ from server.domain.declaration import DECLARATION_PATH
 from server.precompressed import EncodedCache, encoded_response
 from server.routes.common import settings_of
 
-__all__ = ["AppFiles", "app_files", "is_app_file", "precache_manifest", "routes", "shell_files", "static_app"]
+__all__ = [
+    "AppFiles",
+    "app_files",
+    "first_screen_modules",
+    "is_app_file",
+    "precache_manifest",
+    "routes",
+    "shell_files",
+    "static_app",
+]
 
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".js")
@@ -80,23 +95,40 @@ _HTML_REF = re.compile(r"""<(?:script|link)\b[^>]*?\b(?:src|href)=["']([^"']+)["
 _CSS_REF = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
 
 
-def _references(path: Path, text: str) -> list[str]:
+def _references(path: Path, text: str, *, lazy: bool) -> list[str]:
     if path.suffix == ".html":
         return _HTML_REF.findall(text) + _ABSOLUTE.findall(text)
     if path.suffix == ".css":
         return [a or b for a, b in _CSS_REF.findall(text)]
     if path.suffix == ".js":
         code = _BLOCK_COMMENT.sub("", text)
-        found = _STATIC_IMPORT.findall(code) + _BARE_IMPORT.findall(code) + _DYNAMIC_IMPORT.findall(code)
-        return found + _ABSOLUTE.findall(code)
+        static = _STATIC_IMPORT.findall(code) + _BARE_IMPORT.findall(code)
+        if not lazy:
+            return static
+        return static + _DYNAMIC_IMPORT.findall(code) + _ABSOLUTE.findall(code)
     return []
 
 
 def shell_files(pwa_dir: Path) -> list[PurePosixPath]:
     """The app shell: ``index.html`` and every app file it reaches (scripts, stylesheets, the manifest,
-    icons it links), following ES module imports, CSS ``url()``/``@import`` and quoted absolute paths of
-    app files in the code (an ``<img src="/icons/…">`` drawn by a screen). Files nothing reaches — the
-    manifest's install icons, modules no longer imported — are served on request but not precached."""
+    icons it links), following ES module imports — ``import()`` of a screen loaded on demand included —,
+    CSS ``url()``/``@import`` and quoted absolute paths of app files in the code (an ``<img
+    src="/icons/…">`` drawn by a screen). Files nothing reaches — the manifest's install icons, modules no
+    longer imported — are served on request but not precached."""
+    return _reached(pwa_dir, lazy=True)
+
+
+def first_screen_modules(pwa_dir: Path) -> list[PurePosixPath]:
+    """The modules the page runs before its first screen: ``index.html``'s module scripts and their static
+    imports, not what they load with ``import()`` (the member screens) nor the classic ``register-sw.js``."""
+    return [
+        relative
+        for relative in _reached(pwa_dir, lazy=False)
+        if relative.suffix == ".js" and relative.name != "register-sw.js"
+    ]
+
+
+def _reached(pwa_dir: Path, *, lazy: bool) -> list[PurePosixPath]:
     root = pwa_dir.resolve()
     found: dict[PurePosixPath, None] = {}
     todo = [PurePosixPath("index.html")]
@@ -110,7 +142,7 @@ def shell_files(pwa_dir: Path) -> list[PurePosixPath]:
         found[relative] = None
         if path.suffix not in (".html", ".css", ".js"):
             continue
-        for ref in _references(path, path.read_text(encoding="utf-8", errors="replace")):
+        for ref in _references(path, path.read_text(encoding="utf-8", errors="replace"), lazy=lazy):
             target = ref.split("?", 1)[0].split("#", 1)[0]
             if not target or "://" in target or target.startswith(("data:", "//")):
                 continue
@@ -135,12 +167,12 @@ def _integrity(body: bytes) -> str:
 
 def shell_html(pwa_dir: Path) -> bytes:
     """``index.html`` as served: its ``<!-- modulepreload -->`` mark replaced by a preload of every module
-    of the shell (the entry modules included), so the graph loads in one round trip."""
+    the first screen needs (the entry module included), so that graph loads in one round trip."""
     html = (pwa_dir / "index.html").read_text(encoding="utf-8")
     if PRELOAD_MARK in html:
-        modules = [f for f in shell_files(pwa_dir) if f.suffix == ".js" and f.name != "register-sw.js"]
         links = "\n  ".join(
-            f'<link rel="modulepreload" fetchpriority="low" href="/{module}">' for module in modules
+            f'<link rel="modulepreload" fetchpriority="low" href="/{module}">'
+            for module in first_screen_modules(pwa_dir)
         )
         html = html.replace(PRELOAD_MARK, links, 1)
     return html.encode("utf-8")

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from server.app import create_app
 from server.compression import MINIMUM_BYTES, Compression, choose_encoding
-from server.routes.pwa import precache_manifest, shell_files
+from server.routes.pwa import first_screen_modules, precache_manifest, shell_files
 from server.settings import Settings
 from tests.server.conftest import ORIGIN, SECRET
 from tests.server.factories import World
@@ -279,13 +279,19 @@ async def test_an_edited_file_is_never_answered_with_its_old_content(
     assert revalidated.status_code == 200 and decoded(revalidated) == decoded(after)
 
 
-async def test_the_page_preloads_every_module_of_the_shell(pwa_client: httpx.AsyncClient) -> None:
+async def test_the_page_preloads_the_modules_of_its_first_screen_and_not_what_loads_later(
+    pwa_client: httpx.AsyncClient, pwa_dir: Path
+) -> None:
     html = decoded(await wire_get(pwa_client, "/", **{"Accept-Encoding": "br"})).decode()
 
     preloaded = [
         line.split('href="')[1].split('"')[0] for line in html.splitlines() if "modulepreload" in line
     ]
-    assert preloaded == ["/js/app.js", "/js/helper.js", "/js/i18n.js", "/js/later.js", "/js/ui/screen.js"]
+    assert preloaded == ["/js/app.js", "/js/helper.js", "/js/i18n.js", "/js/ui/screen.js"]
+    assert [f"/{path}" for path in first_screen_modules(pwa_dir)] == preloaded
+    # later.js comes with import() (a screen loaded on demand): not preloaded, but precached for offline use.
+    urls = precache_manifest(pwa_dir)["urls"]
+    assert isinstance(urls, list) and "/js/later.js" in urls
     assert "<!-- modulepreload -->" not in html
 
 

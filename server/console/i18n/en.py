@@ -476,4 +476,12 @@ MESSAGES: dict[str, str] = {
     "households.done_unchanged": "Nothing changed.",
     "households.done_deadline": "Deadline saved; phones use it from their next sync.",
     "audit.curtain_deadline_set": "Curtain deadline set",
+    "audit.households_listed": "Household list read",
+    "audit.record_read": "Record read",
+    "audit.history_read": "Record history read",
+    "audit.ops_pulled": "Records pulled",
+    "audit.resident_exported": "Resident's data exported",
+    "audit.resident_erased": "Resident's data erased on request",
+    "audit.retention_erased": "Expired records erased",
+    "audit.erasures_reapplied": "Erasures applied again after a restore",
 }

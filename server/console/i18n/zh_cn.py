@@ -469,4 +469,12 @@ MESSAGES: dict[str, str] = {
     "households.done_unchanged": "没有改动。",
     "households.done_deadline": "截止时间已保存，手机下次同步时生效。",
     "audit.curtain_deadline_set": "设置窗帘行动截止时间",
+    "audit.households_listed": "读取住户列表",
+    "audit.record_read": "读取记录",
+    "audit.history_read": "读取记录修改历史",
+    "audit.ops_pulled": "同步下载记录",
+    "audit.resident_exported": "导出住户个人信息",
+    "audit.resident_erased": "按住户要求删除个人信息",
+    "audit.retention_erased": "到期记录删除",
+    "audit.erasures_reapplied": "恢复备份后重新执行删除",
 }

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypeVar, cast
 
-from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import Store
@@ -46,7 +46,7 @@ from server.models import (
     Role,
     WorkEvent,
 )
-from server.services.log_end import DRAW_LOCK_KEY, mark_in_flight
+from server.services.log_end import draw_seqs
 from sync import (
     HybridClock,
     Op,
@@ -272,24 +272,6 @@ async def _server_clock(session: AsyncSession) -> HybridClock:
     return HybridClock(SERVER_REPLICA, wall=wall, counter=counter)
 
 
-async def _draw_seqs(session: AsyncSession, count: int) -> list[int]:
-    """The next ``count`` op sequence numbers, as push draws them (server/services/push_store.py)."""
-    if session.get_bind().dialect.name != "postgresql":
-        last = int(await session.scalar(select(func.coalesce(func.max(OpRow.seq), 0))) or 0)
-        return list(range(last + 1, last + 1 + count))
-    await session.execute(text("SELECT pg_advisory_lock(:key)"), {"key": DRAW_LOCK_KEY})
-    try:
-        drawn = await session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence('ops', 'seq')) FROM generate_series(1, :n)"),
-            {"n": count},
-        )
-        seqs = sorted(drawn.all())
-        await mark_in_flight(session, seqs[0])
-    finally:
-        await session.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": DRAW_LOCK_KEY})
-    return seqs
-
-
 async def _store_erasures(
     session: AsyncSession,
     rows: Sequence[RecordRow],
@@ -303,7 +285,7 @@ async def _store_erasures(
     ids = [row.id for row in rows]
     # Numbers first: on SQLite they follow the log's greatest seq, which may be one of the ops deleted here,
     # and a number once handed out must never be handed out again (a cursor may stand on it).
-    seqs = await _draw_seqs(session, len(rows))
+    seqs = await draw_seqs(session, len(rows))
     await session.execute(delete(OpRow).where(OpRow.record_id.in_(ids)))
     await session.execute(delete(RequestFacts).where(RequestFacts.record_id.in_(ids)))
     await session.execute(delete(WorkEvent).where(WorkEvent.record_id.in_(ids)))

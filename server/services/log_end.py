@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import OpRow
 
-__all__ = ["DRAW_LOCK_KEY", "MARKER_NAMESPACE", "mark_in_flight", "visible_end"]
+__all__ = ["DRAW_LOCK_KEY", "MARKER_NAMESPACE", "draw_seqs", "mark_in_flight", "visible_end"]
 
 # The short lock around drawing numbers: the same key as Store.write's advisory lock, so a serialized
 # writer and the concurrent pushes never draw at the same time.
@@ -38,6 +38,29 @@ async def mark_in_flight(session: AsyncSession, first_seq: int) -> None:
         text("SELECT pg_advisory_xact_lock(:space, :key)"),
         {"space": MARKER_NAMESPACE + first_seq // _SPAN, "key": first_seq % _SPAN},
     )
+
+
+async def draw_seqs(session: AsyncSession, count: int) -> list[int]:
+    """``count`` sequence numbers for new ops, ascending — the only way ops get their numbers.
+
+    SQLite has one writer at a time (``Store.write``): the next numbers after the committed end. On
+    PostgreSQL several pushes write at once: the numbers are drawn under a short lock, which also takes
+    the writer's in-flight marker before anyone else can draw more.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        last = int(await session.scalar(select(func.coalesce(func.max(OpRow.seq), 0))) or 0)
+        return list(range(last + 1, last + 1 + count))
+    await session.execute(text("SELECT pg_advisory_lock(:key)"), {"key": DRAW_LOCK_KEY})
+    try:
+        drawn = await session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('ops', 'seq')) FROM generate_series(1, :n)"),
+            {"n": count},
+        )
+        seqs = sorted(drawn.all())
+        await mark_in_flight(session, seqs[0])
+    finally:
+        await session.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": DRAW_LOCK_KEY})
+    return seqs
 
 
 async def visible_end(session: AsyncSession) -> int:

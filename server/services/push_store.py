@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Table, bindparam, case, func, select, text, update
+from sqlalchemy import BindParameter, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +29,7 @@ from server.domain.declaration import RECORD_TYPES
 from server.domain.indexing import EVENT_TYPES, record_index, request_facts, work_events
 from server.models import Device, Household, Member, OpRow, RecordAccess, RecordRow, RequestFacts, WorkEvent
 from server.services.households import HOUSEHOLD_COLUMNS
-from server.services.log_end import DRAW_LOCK_KEY, mark_in_flight
+from server.services.log_end import draw_seqs
 from server.services.record_index import community_of_grids
 from server.services.scope import GraceWindow, grace_windows
 from sync import Op, RecordState, StateBuilder, state_from_storage, state_to_storage
@@ -142,29 +142,6 @@ async def prefetch(
     )
 
 
-async def _draw_seqs(session: AsyncSession, count: int, *, is_sqlite: bool) -> list[int]:
-    """``count`` sequence numbers for new ops, ascending.
-
-    SQLite has one writer at a time (``Store.write``): the next numbers after the committed end. On
-    PostgreSQL several pushes write at once: the numbers are drawn under a short lock, which also takes
-    this push's in-flight marker (``server.services.log_end``) before anyone else can draw more.
-    """
-    if is_sqlite:
-        last = await session.scalar(select(func.coalesce(func.max(OpRow.seq), 0)))
-        return list(range(int(last or 0) + 1, int(last or 0) + 1 + count))
-    await session.execute(text("SELECT pg_advisory_lock(:key)"), {"key": DRAW_LOCK_KEY})
-    try:
-        drawn = await session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence('ops', 'seq')) FROM generate_series(1, :n)"),
-            {"n": count},
-        )
-        seqs = sorted(drawn.all())
-        await mark_in_flight(session, seqs[0])
-    finally:
-        await session.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": DRAW_LOCK_KEY})
-    return seqs
-
-
 def _upsert(session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: str) -> Any:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table)
@@ -176,8 +153,7 @@ async def write_batch(session: AsyncSession, batch: Batch) -> None:
     """Store the accepted ops of ``batch`` and everything derived from them."""
     if not batch.new_rows:
         return
-    is_sqlite = session.get_bind().dialect.name == "sqlite"
-    seqs = await _draw_seqs(session, len(batch.new_rows), is_sqlite=is_sqlite)
+    seqs = await draw_seqs(session, len(batch.new_rows))
     first_seq: dict[str, int] = {}
     last_seq: dict[str, int] = {}
     for seq, row in zip(seqs, batch.new_rows, strict=True):

@@ -49,6 +49,7 @@ def test_schema_has_the_stores_and_indexes_the_app_relies_on(page: Page) -> None
         "settings": {"key": None, "auto": False, "indexes": {}},
         "members": {"key": "id", "auto": False, "indexes": {}},
         "meta": {"key": ["m", "k"], "auto": False, "indexes": {}},
+        "chunks": {"key": ["m", "c", "n"], "auto": False, "indexes": {}},
         "households": {"key": ["m", "k"], "auto": False, "indexes": {}},
         "records": {"key": ["m", "k"], "auto": False, "indexes": {}},
         "ops": {"key": ["m", "k"], "auto": False, "indexes": {"record": ["m", "r"]}},
@@ -61,17 +62,19 @@ def test_outbox_keeps_creation_order_and_settles_by_seq(page: Page) -> None:
         page,
         """
         await db.clearAll();
+        const {applyOp} = await import('/js/sync/merge.js');
         const seqs = [];
         for (const n of [1, 2, 3]) {
-          const op = {id: 'op' + n, record: 'rec' + n, type: 'visit', household: 'hh', clock: 'c' + n,
-                      replica: 'r', kind: 'set', fields: {notes: String(n)}};
-          seqs.push(await db.saveLocalOp({op: {...op, author: 7}, wireOp: op,
-            state: {id: 'rec' + n, type: 'visit', household: 'hh', fields: {}, logs: {}, deleted: null},
+          const op = {id: 'op' + n, record: 'rec' + n, type: 'visit', household: 'hh',
+                      clock: `00176371200000${n}-00000`, replica: 'r', kind: 'set',
+                      fields: {notes: String(n)}};
+          const state = applyOp(null, {...op, author: 7});
+          seqs.push(await db.saveLocalOp({op: {...op, author: 7}, wireOp: op, state,
             clock: {replica: 'r', wall: n, counter: 0}, createdAt: n}));
         }
         const before = (await db.listOutbox()).map((e) => [e.seq, e.op.id, e.status, 'author' in e.op]);
         const [first, second, third] = await db.listOutbox();
-        await db.discardLocalOp({seq: third.seq, opId: 'op3', recordId: 'rec3', state: null});
+        await db.discardLocalOp({seq: third.seq, opId: 'op3', recordId: 'rec3'});
         await db.settleOutbox(new Map([
           [first.seq, null],
           [second.seq, {...second, status: 'rejected', code: 'out_of_scope'}],
@@ -83,7 +86,7 @@ def test_outbox_keeps_creation_order_and_settles_by_seq(page: Page) -> None:
           count: await db.countOutbox(),
           clock: await db.getMeta('clock'),
           rec3: await db.getRecord('rec3'),
-          opsOfRec1: (await db.listOpsOfRecord('rec1')).map((o) => [o.id, o.author]),
+          rec1: (await db.getRecord('rec1')).fields.notes.author,
         };
         """,
     )
@@ -96,8 +99,8 @@ def test_outbox_keeps_creation_order_and_settles_by_seq(page: Page) -> None:
     assert result["after"] == [["op2", "rejected", "out_of_scope"]], "a discarded entry is not brought back"
     assert result["count"] == 1
     assert result["clock"] == {"replica": "r", "wall": 3, "counter": 0}
-    assert result["rec3"] is None
-    assert result["opsOfRec1"] == [["op1", 7]]
+    assert result["rec3"] is None, "a new record whose only op was discarded is gone"
+    assert result["rec1"] == 7
 
 
 def test_a_page_that_cannot_be_stored_leaves_nothing_behind(page: Page) -> None:
@@ -109,13 +112,12 @@ def test_a_page_that_cannot_be_stored_leaves_nothing_behind(page: Page) -> None:
         let error = null;
         try {
           // a value JSON cannot hold: the page fails while it is sealed, before anything is written
-          await db.saveRemoteOps({ops: [{id: 'op9', record: 'rec9'}], states: [{id: 'rec9', n: 1n}],
-                                  clock: {}, cursor: 'after'});
+          await db.saveRemoteOps({ops: [], states: [{id: 'rec9', n: 1n}], clock: {}, cursor: 'after'});
         } catch (e) { error = e.name; }
-        return {error, cursor: await db.getMeta('cursor'), ops: await db.listOpsOfRecord('rec9')};
+        return {error, cursor: await db.getMeta('cursor'), record: (await db.getRecord('rec9')) ?? null};
         """,
     )
-    assert result == {"error": "TypeError", "cursor": "before", "ops": []}
+    assert result == {"error": "TypeError", "cursor": "before", "record": None}
 
 
 def test_meta_values_can_be_set_read_and_deleted(page: Page) -> None:
@@ -136,17 +138,18 @@ def test_member_data_is_sealed_and_bound_to_its_member(page: Page) -> None:
         page,
         """
         await db.clearAll();
-        const state = {id: 'rec1', type: 'visit', household: 'hh-secret',
-                       fields: {notes: {value: '隐私内容'}}};
-        const op = {id: 'op1', record: 'rec1', type: 'visit', household: 'hh-secret', clock: 'c',
-                    replica: 'r', kind: 'set', fields: {notes: '隐私内容'}};
+        const {applyOp} = await import('/js/sync/merge.js');
+        const op = {id: 'op1', record: 'rec1', type: 'visit', household: 'hh-secret',
+                    clock: '001763712000000-00000', replica: 'r', kind: 'set', fields: {notes: '隐私内容'}};
+        const state = applyOp(null, {...op, author: 7});
         const clock = {replica: 'r', wall: 1, counter: 0};
         await db.saveLocalOp({op, wireOp: op, state, clock, createdAt: 1});
-        await db.replaceHouseholds([{id: 'hh-secret', address: '幸福路8号'}]);
+        const households = [{id: 'hh-secret', grid: {id: 1}, address: '幸福路8号'}];
+        await db.saveHouseholds({households, grids: [1]});
         const mine = db.current();
         const idb = await db.open();
         const raw = {};
-        for (const name of ['records', 'ops', 'outbox', 'households', 'meta']) {
+        for (const name of ['chunks', 'records', 'ops', 'outbox', 'households', 'meta']) {
           raw[name] = await new Promise((ok) => {
             const r = idb.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result);
           });

@@ -105,9 +105,11 @@ class Link:
         return sum(size for at, path, size in self.received if at >= since and path.startswith(prefix))
 
 
-def enroll(page: Page, base_url: str, code: str) -> float:
-    """Open the enrollment link, tap 登记, set the PIN; returns when the PIN screen has gone."""
+def enroll(page: Page, base_url: str, code: str, *, shared: bool = False) -> float:
+    """Open the enrollment link, say whose device it is (the app presets neither), tap 登记, set the PIN;
+    returns when the PIN screen has gone."""
     page.goto(f"{base_url}/#enroll={code}")
+    page.locator(testid("enroll-shared" if shared else "enroll-own")).check()
     page.locator(testid("enroll-submit")).click()
     page.locator(testid("pin-new")).fill(PIN)
     page.locator(testid("pin-confirm")).fill(PIN)

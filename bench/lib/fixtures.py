@@ -32,7 +32,7 @@ from server.services.push import PushLimits, push_ops
 from server.settings import Settings
 from tests.server.factories import Phone, enroll_phone
 
-from .ops import YEAR_MS, VisitWriter
+from .ops import DAY_MS, YEAR_MS, VisitWriter
 
 __all__ = [
     "Community", "Device", "add_devices", "build_community", "enrollment_code", "load_ops", "principal_of",
@@ -169,11 +169,15 @@ def year_of_visits(devices: list[Device], *, ops: int, seed: int = 10) -> list[l
     """``ops`` visit ops spread over the past year, shared out among ``devices``: one list per device."""
     now_ms = time.time_ns() // 1_000_000
     per_device = max(1, ops // len(devices))
+    # Steps of step_ms on average (VisitWriter draws 1…2×step_ms): the visits reach from a year ago to about
+    # two weeks ago (the sum's spread is ~5 days), never past now. (Half a year, before issue 8's snapshot,
+    # which sends the last month first: no visit was recent then.)
+    span = YEAR_MS - 14 * DAY_MS
     out = []
     for n, device in enumerate(devices):
         writer = VisitWriter(
             device.device_id, device.households, seed=seed * 100_000 + n,
-            start_ms=now_ms - YEAR_MS, step_ms=max(1, YEAR_MS // per_device // 2),
+            start_ms=now_ms - YEAR_MS, step_ms=max(1, span // per_device),
         )  # fmt: skip
         out.append(list(writer.ops(per_device)))
     return out

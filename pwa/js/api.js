@@ -132,16 +132,28 @@ export function createApi({ fetch: fetchFn = globalThis.fetch.bind(globalThis), 
     reportLockout: (device, lockoutKey) => post('/api/device/lockout', { device, lockout_key: lockoutKey }),
     me: () => call('GET', '/api/me'),
     members: () => call('GET', '/api/members'),
-    households: () => call('GET', '/api/households'),
+    /**
+     * Without arguments the whole list in one answer; with a page (§8.1) the households changed since
+     * `after` (all of them when it is empty), `limit` at a time.
+     * @param {{after?: string | null, limit: number}} [page]
+     */
+    households: (page) => {
+      if (!page) return call('GET', '/api/households');
+      const query = new URLSearchParams({ limit: String(page.limit) });
+      if (page.after) query.set('after', page.after);
+      return call('GET', `/api/households?${query}`);
+    },
     /** @param {object[]} ops */
     push: (ops) => post('/api/sync/push', { ops }),
     /**
      * @param {string | null | undefined} after
      * @param {number} limit
+     * @param {{snapshot?: boolean}} [options]  snapshot: without `after`, start with the records' states (§5.1)
      */
-    pull: (after, limit) => {
+    pull: (after, limit, { snapshot = false } = {}) => {
       const query = new URLSearchParams({ limit: String(limit) });
       if (after) query.set('after', after);
+      else if (snapshot) query.set('snapshot', 'true');
       return call('GET', `/api/sync/pull?${query}`);
     },
   };

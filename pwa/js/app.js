@@ -165,19 +165,43 @@ function requestSync(manual = false) {
   });
 }
 
+/** The member data whose pulled pages redraw the screen (a first sync fills the app while it is in use). */
+let watched = /** @type {any} */ (null);
+/** While pages arrive, the header and screen are redrawn at most this often. */
+const PAGE_REDRAW_MS = 2000;
+
+function watchData() {
+  const data = state.data;
+  if (data === watched) return;
+  watched = data;
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let timer = null;
+  data?.subscribe?.((/** @type {{remote: boolean}} */ change) => {
+    if (!change.remote || timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      if (state.data !== data) return;
+      updateHeader();
+      current?.refresh?.();
+    }, PAGE_REDRAW_MS);
+  });
+}
+
 async function updateHeader() {
+  watchData();
   const data = state.data;
   const entry = state.entry;
   const [unsynced, meta] = data
-    ? await Promise.all([data.countOutbox().catch(() => 0), data.getMetaMany(['lastSync', 'lastSyncOk']).catch(() => ({}))])
+    ? await Promise.all([data.countOutbox().catch(() => 0), data.getMetaMany(['lastSync', 'lastSyncOk', 'snapshot']).catch(() => ({}))])
     : [0, /** @type {Record<string, any>} */ ({})];
   // Locked or switched while reading: a newer call draws the header, or the old member's would come back.
   if (state.data !== data) return;
   Object.assign(headerState, { online: navigator.onLine, enrolled: Boolean(data), memberName: entry?.name ?? '', auth: state.auth, unsynced });
-  if (!data) Object.assign(headerState, { last: null, lastOk: null, syncing: false });
+  if (!data) Object.assign(headerState, { last: null, lastOk: null, syncing: false, progress: null });
   else {
     headerState.last ??= meta.lastSync ?? null;
     headerState.lastOk = Math.max(meta.lastSyncOk ?? 0, headerState.last?.ok ? headerState.last.at : 0) || null;
+    headerState.progress = meta.snapshot ?? null;
   }
   header.update(headerState);
   const shown = state.data && loginBanner({

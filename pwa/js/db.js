@@ -46,17 +46,16 @@ export function current() {
 }
 
 /** @typedef {import('./db/member-data.js').MemberData} MemberData */
-/** @typedef {Omit<MemberData, 'memberId' | 'close'>} MemberVerbs  what outbox and sync need; this module has them too */
+/** @typedef {Omit<MemberData, 'memberId' | 'close' | 'subscribe'>} MemberVerbs  what outbox and sync need; this module has them too */
 /** @type {MemberData['getMeta']} */ export const getMeta = (...a) => current().getMeta(...a);
 /** @type {MemberData['getMetaMany']} */ export const getMetaMany = (...a) => current().getMetaMany(...a);
 /** @type {MemberData['setMeta']} */ export const setMeta = (...a) => current().setMeta(...a);
 /** @type {MemberData['saveEnrollment']} */ export const saveEnrollment = (...a) => current().saveEnrollment(...a);
-/** @type {MemberData['replaceHouseholds']} */ export const replaceHouseholds = (...a) => current().replaceHouseholds(...a);
+/** @type {MemberData['saveHouseholds']} */ export const saveHouseholds = (...a) => current().saveHouseholds(...a);
 /** @type {MemberData['listHouseholds']} */ export const listHouseholds = () => current().listHouseholds();
 /** @type {MemberData['getRecord']} */ export const getRecord = (...a) => current().getRecord(...a);
 /** @type {MemberData['getRecords']} */ export const getRecords = (...a) => current().getRecords(...a);
 /** @type {MemberData['listRecords']} */ export const listRecords = (...a) => current().listRecords(...a);
-/** @type {MemberData['listOpsOfRecord']} */ export const listOpsOfRecord = (...a) => current().listOpsOfRecord(...a);
 /** @type {MemberData['saveLocalOp']} */ export const saveLocalOp = (...a) => current().saveLocalOp(...a);
 /** @type {MemberData['saveRemoteOps']} */ export const saveRemoteOps = (...a) => current().saveRemoteOps(...a);
 /** @type {MemberData['listOutbox']} */ export const listOutbox = () => current().listOutbox();

@@ -109,8 +109,8 @@ export function isVisit(record) {
  */
 
 /**
- * @param {any} household
- * @param {string | undefined} lastVisit
+ * @param {any} household  its `last_visit` (the server's, §8) counts too
+ * @param {string | undefined} lastVisit  the latest visit this phone holds
  * @param {Record<string, number> | null | undefined} cadenceDays  rules.visit_cadence_days
  * @param {string} today "YYYY-MM-DD"
  * @returns {CadenceStatus}
@@ -118,6 +118,9 @@ export function isVisit(record) {
 export function cadenceStatus(household, lastVisit, cadenceDays, today) {
   const level = careLevel(household);
   const cadence = Number(cadenceDays?.[level] ?? DEFAULT_CADENCE_DAYS[level]);
+  // The server's row knows the last visit too (§8): right before a first sync's history has come.
+  const known = household?.last_visit;
+  if (typeof known === 'string' && (!lastVisit || known > lastVisit)) lastVisit = known;
   if (!lastVisit) return { cadence, lastVisit: null, due: null, overdue: true, daysOverdue: 0 };
   const due = addDays(lastVisit, cadence);
   const late = daysBetween(due, today);

@@ -110,20 +110,14 @@ export function editVisit(visit, changes, deps) {
 }
 
 /**
- * The member gives up a rejected op: it leaves the outbox and the record is rebuilt from the ops that
- * remain, so the phone shows again what the server holds.
+ * The member gives up a rejected op: it leaves the outbox and the record is rebuilt without it — from
+ * what the server sent and the ops still to push (db/member-data.js keeps the record's base for this) —
+ * so the phone shows again what the server holds, plus what is still on its way.
  * @param {{seq: number, op: any}} entry  a rejected outbox entry
  * @param {OutboxDeps} [deps]
  */
 export function discardRejected(entry, { db = defaultDb } = {}) {
-  return withLock('write', async () => {
-    const ops = await db.listOpsOfRecord(entry.op.record);
-    let state = null;
-    for (const op of ops) {
-      if (op.id !== entry.op.id) state = applyOp(state, op);
-    }
-    await db.discardLocalOp({ seq: entry.seq, opId: entry.op.id, recordId: entry.op.record, state });
-  });
+  return withLock('write', () => db.discardLocalOp({ seq: entry.seq, opId: entry.op.id, recordId: entry.op.record }));
 }
 
 /**

@@ -6,13 +6,19 @@
  *             themselves (the member retries or discards them). A network error or a 5xx stops the push
  *             with every unanswered entry untouched, so the next round sends them again (at least once;
  *             the server answers "duplicate" for what it already had).
- *   2. pull   pages after the stored cursor until `more` is false. Each page is merged into the local
- *             records with applyOp, its clocks observed, and saved with the new cursor in one transaction.
+ *   2. pull   first the households changed since the stored household cursor (all of them the first
+ *             time, or when the member's grids grew), page by page, keeping only those of `scope.grids`
+ *             (§8.1). Then the records: a device with no cursor yet (or whose grids grew) starts with a
+ *             snapshot of the records' states, open work first (§5.1), and every device goes on with the
+ *             pages of ops after its cursor until `more` is false. Each page is merged into the local
+ *             records (applyOp, mergeStates), its clocks observed, and saved with the new cursor (and the
+ *             snapshot's progress, meta "snapshot") in one transaction, while the next page is on its way.
  *             A page's `drop` deletes restricted records the member may no longer read, in the same
- *             transaction; its `scope.grids` says which grids are still the member's (§5, §7).
- *   3. the household list (only households of those grids), then every local record whose household is
- *      not on it is deleted — except records with an op still in the outbox: nothing unsent is lost
- *      silently (§7); then the member's grids, and colleagues' names (GET /api/members).
+ *             transaction. The app is usable once the open work is in ("history" phase), while the rest
+ *             streams in.
+ *   3. every local record whose household is not among the stored ones is deleted — except records with an
+ *      op still in the outbox: nothing unsent is lost silently (§7); then the member's grids, and
+ *      colleagues' names (GET /api/members).
  *
  * A round starts by asking /api/me whose session the cookie carries: it must be this member's device
  * (`deviceId`), or nothing is pushed or pulled (on a shared tablet the cookie may be a colleague's).
@@ -25,14 +31,18 @@ import { ApiError } from './api.js';
 import * as defaultDb from './db.js';
 import { withLock } from './lock.js';
 import { HybridClock } from './sync/clock.js';
-import { applyOp } from './sync/merge.js';
+import { applyOp, mergeStates } from './sync/merge.js';
 import { MergeError } from './sync/merge-error.js';
+import { stateFromCompact } from './sync/storage.js';
 import { answerSyncRequests, createRetry, registerBackgroundSync } from './sync-schedule.js';
 
 export const PUSH_BATCH_OPS = 100;
 // The server takes 1 MiB per request (§6); a batch of long Chinese notes can exceed that at 100 ops.
 export const PUSH_BATCH_BYTES = 256 * 1024;
 export const PULL_LIMIT = 500;
+/** Records of a snapshot page (§5.1): big pages, few round trips on a slow link. */
+export const SNAPSHOT_LIMIT = 2000;
+export const HOUSEHOLD_LIMIT = 5000;
 
 const DONE = new Set(['accepted', 'duplicate']);
 /** Rejections the protocol says to retry (§4): the op stays pending and goes out again next round. */
@@ -131,38 +141,142 @@ async function push({ api, db }) {
   return { pushed, rejected };
 }
 
+/** @param {number[] | undefined} grids @param {number[]} known  whether `grids` holds one not in `known` */
+const gained = (grids, known) => (grids ?? []).some((grid) => !known.includes(grid));
+
+/**
+ * The households changed since the stored cursor (a whole listing the first time, and again when the
+ * member's grids grew: §8.1), each page saved with its cursor.
+ * @param {{api: import('./api.js').Api, db: import('./db.js').MemberVerbs}} deps
+ * @returns {Promise<{grids: number[]} | null>} the scope the server answered with
+ */
+async function pullHouseholds({ api, db }) {
+  const meta = await db.getMetaMany(['householdsCursor', 'householdGrids']);
+  let after = meta.householdsCursor ?? null;
+  let known = meta.householdGrids ?? [];
+  /** @param {string | null} from */
+  const fetchPage = (from) => {
+    const page = api.households({ after: from, limit: HOUSEHOLD_LIMIT });
+    page.catch(() => {}); // awaited below; one fetched ahead and never awaited must not be reported
+    return page;
+  };
+  let pending = fetchPage(after);
+  for (;;) {
+    const page = await pending;
+    const grids = Array.isArray(page?.scope?.grids) ? page.scope.grids : null;
+    if (!Array.isArray(page?.households) || !grids) throw new TypeError('the household list has no households or scope');
+    if (after && gained(grids, known)) {
+      after = null; // a grid that is new to me: its households did not change since my cursor
+      known = grids;
+      pending = fetchPage(null);
+      continue;
+    }
+    if (page.more) pending = fetchPage(page.cursor); // the next page comes while this one is stored
+    await withLock('write', () =>
+      db.saveHouseholds({ households: page.households, grids, meta: { householdsCursor: page.cursor, householdGrids: grids } }),
+    );
+    after = page.cursor;
+    known = grids;
+    if (!page.more) return { grids };
+  }
+}
+
 /**
  * @param {{api: import('./api.js').Api, db: import('./db.js').MemberVerbs, now: () => number}} deps
  * @returns {Promise<{ops: any[], scope: {grids: number[]} | null}>} every op pulled, the last scope
  */
 async function pull({ api, db, now }) {
+  let scope = await pullHouseholds({ api, db });
+  const meta = await db.getMetaMany(['cursor', 'recordGrids', 'snapshot']);
+  /** @type {string | null} */
+  let cursor = meta.cursor ?? null;
+  /** the grids the records on this phone are complete for */
+  let known = meta.recordGrids ?? scope?.grids ?? [];
+  if (cursor && gained(scope?.grids, known)) cursor = null; // what a new grid held before my cursor: a snapshot
+  let progress = cursor ? (meta.snapshot ?? null) : null;
+  let restarted = false;
   /** @type {any[]} */
   const all = [];
-  let scope = null;
-  let cursor = await db.getMeta('cursor');
+  /** @param {string | null} after @param {boolean} snapshot */
+  const fetchPage = (after, snapshot) => {
+    const page = api.pull(after, snapshot ? SNAPSHOT_LIMIT : PULL_LIMIT, { snapshot: !after });
+    page.catch(() => {}); // awaited below; a page fetched ahead and never awaited must not be reported
+    return page;
+  };
+  let pending = fetchPage(cursor, !cursor || progress?.phase === 'open' || progress?.phase === 'history');
   for (;;) {
-    const page = await api.pull(cursor ?? null, PULL_LIMIT);
+    const page = await pending;
+    const snapshot = page.snapshot && typeof page.snapshot === 'object' ? page.snapshot : null;
     const ops = Array.isArray(page.ops) ? page.ops : [];
-    const drop = Array.isArray(page.drop) ? page.drop.filter((id) => typeof id === 'string') : [];
-    await withLock('write', () => applyPage({ db, ops, drop, cursor: page.cursor, now }));
-    all.push(...ops);
+    const records = snapshot && Array.isArray(page.records) ? page.records : [];
+    const drop = Array.isArray(page.drop) ? page.drop.filter((/** @type {unknown} */ id) => typeof id === 'string') : [];
     if (Array.isArray(page.scope?.grids)) scope = page.scope;
+    const grew = snapshot && gained(scope?.grids, known) && !restarted;
+    const more = page.more && (snapshot || ops.length > 0);
+    // The next page is asked for while this one is stored.
+    if (grew) {
+      restarted = true;
+      progress = null;
+      pending = fetchPage(null, true);
+    } else if (more) pending = fetchPage(page.cursor, Boolean(snapshot));
+    if (snapshot) {
+      const received = (progress && progress.phase !== 'done' ? progress.received : 0) + records.length;
+      // 'history': the open work is complete (this page or an earlier one said so), the rest is coming.
+      const complete = snapshot.phase === 'history' || snapshot.next === 'history' || snapshot.next === 'ops';
+      progress = { phase: complete ? 'history' : 'open', received, total: Number(snapshot.total) || 0 };
+    } else if (progress && progress.phase !== 'done') {
+      progress = { ...progress, phase: 'done', named: false };
+    }
+    if (!cursor || snapshot) known = scope?.grids ?? known;
+    const extra = { recordGrids: known, ...(progress ? { snapshot: progress } : {}) };
+    await withLock('write', () => applyPage({ db, ops, records, drop, cursor: page.cursor, now, meta: extra }));
     cursor = page.cursor;
-    if (!page.more || ops.length === 0) break;
+    all.push(...ops);
+    if (!grew && !more) break;
   }
   return { ops: all, scope };
 }
 
 /**
- * @param {{db: import('./db.js').MemberVerbs, ops: any[], drop: string[], cursor: string, now: () => number}} page
+ * @param {{db: import('./db.js').MemberVerbs, ops: any[], records?: any[], drop: string[], cursor: string,
+ *          now: () => number, meta?: Record<string, any>}} page  records: states of a snapshot page (§5.1)
  */
-async function applyPage({ db, ops, drop, cursor, now }) {
+async function applyPage({ db, ops, records = [], drop, cursor, now, meta: extra = {} }) {
   const meta = await db.getMetaMany(['clock', 'device', 'serverOffset']);
   const clock = meta.clock ? HybridClock.fromJSON(meta.clock) : new HybridClock(meta.device.id);
-  const states = await db.getRecords([...new Set(ops.map((op) => op.record))]);
+  /** @type {any[]} */
+  const received = [];
+  let newest = null;
+  for (const record of records) {
+    try {
+      received.push(stateFromCompact(record));
+      for (const stamp of record.ops) if (newest === null || stamp[1] > newest) newest = stamp[1];
+    } catch (error) {
+      console.warn('lianhu: snapshot record not read', record?.id, error);
+    }
+  }
+  const states = await db.getRecords([...new Set([...received.map((state) => state.id), ...ops.map((op) => op.record)])]);
   /** @type {Set<string>} */
   const changed = new Set();
   const physical = Math.round(now() + (meta.serverOffset ?? 0));
+  for (const state of received) {
+    // A state from the server joins what this phone has (its own unsent ops included), never replaces it.
+    const known = states.get(state.id);
+    try {
+      states.set(state.id, known ? mergeStates(known, state) : state);
+      changed.add(state.id);
+    } catch (error) {
+      if (!(error instanceof MergeError || error instanceof TypeError)) throw error;
+      console.warn('lianhu: snapshot record not merged', state.id, error);
+    }
+  }
+  if (newest !== null) {
+    try {
+      clock.observe(newest, physical);
+    } catch (error) {
+      console.warn('lianhu: snapshot clock not observed', newest, error);
+    }
+  }
   for (const op of ops) {
     try {
       states.set(op.record, applyOp(states.get(op.record) ?? null, op));
@@ -185,42 +299,42 @@ async function applyPage({ db, ops, drop, cursor, now }) {
   for (const id of erased) changed.delete(id);
   if (erased.length > 0) await db.eraseRecords(erased);
   await db.saveRemoteOps({
-    ops: ops.filter((op) => !erased.includes(op.record)),
+    ops,
+    received,
     states: [...changed].map((id) => states.get(id)),
     clock: clock.toJSON(),
     cursor,
     drop,
+    meta: extra,
   });
 }
 
 /**
- * Households of the member's grids, the records that left them, the grids, and colleagues' names.
+ * The records that left the member's households, the grids, and colleagues' names.
  * @param {{api: import('./api.js').Api, db: import('./db.js').MemberVerbs, me: any, pulled: any[],
  *          scope: {grids: number[]} | null}} deps
  */
 async function refresh({ api, db, me, pulled, scope }) {
-  const { households } = await api.households();
-  if (Array.isArray(households)) {
-    const grids = scope ? new Set(scope.grids) : null;
-    const mine = households.filter((household) => !grids || grids.has(household.grid?.id ?? household.grid));
-    const kept = new Set(mine.map((household) => household.id));
-    const had = await db.listHouseholds();
-    await db.replaceHouseholds(mine);
-    // Records only leave the scope with their households, so most rounds need not read every record.
-    if (had.length === 0 || had.some((household) => !kept.has(household.id))) {
-      const gone = (await db.listRecords()).filter((state) => !kept.has(state.household)).map((state) => state.id);
-      if (gone.length > 0) await withLock('write', () => db.dropRecords(gone));
-    }
+  // Records leave the scope with their households (§7); pull stored only the households of scope.grids.
+  if (scope) {
+    const kept = new Set((await db.listHouseholds()).map((household) => household.id));
+    const gone = (await db.listRecords()).filter((state) => !kept.has(state.household)).map((state) => state.id);
+    if (gone.length > 0) await withLock('write', () => db.dropRecords(gone));
   }
   // rules: curtain deadlines and visit cadence (§8), for the due lists the phone computes offline.
   await db.setMeta({ member: me.member, grids: me.grids ?? [], ...(me.rules ? { rules: me.rules } : {}) });
 
-  const authors = (await db.getMeta('authors')) ?? null;
+  const { authors = null, snapshot } = await db.getMetaMany(['authors', 'snapshot']);
   const unknown = pulled.some((op) => op.author != null && op.author !== me.member?.id && !(op.author in (authors ?? {})));
-  if (authors === null || unknown) {
+  // A snapshot brings records without their ops: after one, ask for the names once.
+  const unnamed = snapshot?.phase === 'done' && snapshot.named === false;
+  if (authors === null || unknown || unnamed) {
     const { members } = await api.members();
     if (Array.isArray(members)) {
-      await db.setMeta({ authors: Object.fromEntries(members.map((member) => [member.id, member.name])) });
+      await db.setMeta({
+        authors: Object.fromEntries(members.map((member) => [member.id, member.name])),
+        ...(unnamed ? { snapshot: { ...snapshot, named: true } } : {}),
+      });
     }
   }
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.models.base import Base
@@ -50,3 +50,8 @@ class Household(Base):
     profile_seq: Mapped[int | None] = mapped_column(BigInteger)  # last op of its household record
     # The latest day a member saw someone there (visits marked 未遇 do not count): for cadence alarms.
     last_visit: Mapped[str | None] = mapped_column(String(10))
+    # Bumped by the database (triggers of migration 0008) whenever a column the phones see changes, from
+    # one counter for the whole table: GET /api/households?after= lists those changed since a cursor.
+    version: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+    __table_args__ = (Index("ix_households_version", "version"),)

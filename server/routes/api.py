@@ -10,8 +10,9 @@ from starlette.routing import Route
 
 from server.auth.principal import Principal
 from server.routes.common import api_response, client_address, current_principal, settings_of, store_of
+from server.services.cursors import CursorBox
 from server.services.field_rules import field_rules
-from server.services.households import list_households
+from server.services.households import household_page, list_households, parse_household_limit
 from server.services.members import grid_summaries, visible_members
 from server.services.read_audit import audit_read
 from server.services.records import get_record, record_history
@@ -49,12 +50,31 @@ async def members(request: Request) -> JSONResponse:
 
 
 async def households(request: Request) -> JSONResponse:
+    """Pages of the households changed since a cursor when ``after`` or ``limit`` is given; without either,
+    the whole list in one answer, as version-1 clients expect it (docs/sync-protocol.md §8)."""
     principal = await current_principal(request)
+    params = request.query_params
+    if "after" not in params and "limit" not in params:
+        async with store_of(request).read() as session:
+            listed = await list_households(session, principal)
+        if listed:
+            await _audited(request, principal, "households_listed", households=len(listed))
+        return api_response({"households": listed})
+    cursors: CursorBox = request.app.state.cursors
+    position = cursors.open_households(params.get("after"))
+    limit = parse_household_limit(params.get("limit"))
     async with store_of(request).read() as session:
-        listed = await list_households(session, principal)
-    if listed:
-        await _audited(request, principal, "households_listed", households=len(listed))
-    return api_response({"households": listed})
+        page = await household_page(session, principal, position, limit=limit)
+    if page.households:
+        await _audited(request, principal, "households_listed", households=len(page.households))
+    return api_response(
+        {
+            "households": page.households,
+            "cursor": cursors.seal_households(page.next),
+            "more": page.more,
+            "scope": {"grids": sorted(principal.grid_ids)},
+        }
+    )
 
 
 async def record(request: Request) -> JSONResponse:

@@ -1,16 +1,19 @@
-"""``/api/sync/push`` and ``/api/sync/pull`` (docs/sync-protocol.md §4–5)."""
+"""``/api/sync/push`` and ``/api/sync/pull`` (docs/sync-protocol.md §4–5; the snapshot: §5.1)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.auth.principal import Principal
+from server.domain.indexing import LOCAL_TZ
 from server.errors import BadRequest, PayloadTooLarge
 from server.routes.common import (
     api_response,
@@ -22,7 +25,7 @@ from server.routes.common import (
     store_of,
 )
 from server.services.cursors import CursorBox
-from server.services.pull import parse_limit, pull_ops
+from server.services.pull import parse_limit, parse_snapshot, pull_ops, snapshot_page, start_snapshot
 from server.services.push import PushLimits, PushResult, prepare_ops, push_ops
 from server.services.read_audit import audit_read
 
@@ -58,23 +61,55 @@ async def push(request: Request) -> JSONResponse:
     return api_response({"results": [result.to_json() for result in results]})
 
 
-async def pull(request: Request) -> JSONResponse:
+async def pull(request: Request) -> Response:
     principal = await current_principal(request)
     cursors: CursorBox = request.app.state.cursors
-    after = cursors.open(request.query_params.get("after"))
+    position = cursors.open_pull(request.query_params.get("after"))
     limit = parse_limit(request.query_params.get("limit"))
+    snapshot = parse_snapshot(request.query_params.get("snapshot"))
+    scope = {"grids": sorted(principal.grid_ids)}
     async with store_of(request).read() as session:
-        page = await pull_ops(session, principal, after=after, limit=limit)
-    await _audited(request, principal, ops=page.ops)
-    return api_response(
+        if position == 0 and snapshot:
+            today = datetime.now(LOCAL_TZ).date()
+            position = await start_snapshot(session, principal, today=today)
+        if isinstance(position, int):
+            page = await pull_ops(session, principal, after=position, limit=limit)
+        else:
+            snap = await snapshot_page(session, principal, position, limit=limit)
+    if isinstance(position, int):
+        await _audited(request, principal, ops=page.ops)
+        return api_response(
+            {
+                "ops": page.ops,
+                "cursor": cursors.seal(page.last_seq),
+                "more": page.more,
+                "scope": scope,
+                "drop": page.drop,
+            }
+        )
+    await _audited(request, principal, records=len(snap.records))
+    following = snap.next
+    cursor = cursors.seal(following) if isinstance(following, int) else cursors.seal_snapshot(following)
+    return _with_raw_records(
+        snap.records,
         {
-            "ops": page.ops,
-            "cursor": cursors.seal(page.last_seq),
-            "more": page.more,
-            "scope": {"grids": sorted(principal.grid_ids)},
-            "drop": page.drop,
-        }
+            "ops": [],
+            "cursor": cursor,
+            "more": True,
+            "scope": scope,
+            "drop": [],
+            "snapshot": {"phase": snap.phase, "next": snap.next_phase, "total": snap.total},
+            "server_time": now_ms(),
+        },
     )
+
+
+def _with_raw_records(records: list[str], rest: dict[str, Any]) -> Response:
+    """A snapshot page: the stored record states go out as they are (canonical JSON text, written by
+    sync.state_to_storage), spliced into the answer without being parsed and encoded again."""
+    envelope = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+    body = '{"records":[' + ",".join(records) + "]," + envelope[1:]
+    return Response(body.encode("utf-8"), media_type="application/json")
 
 
 async def _audited(

@@ -5,38 +5,43 @@
 
 import { decode } from '../../pwa/js/base64url.js';
 import { signedMessage } from '../../pwa/js/device-key.js';
-import { applyOp } from '../../pwa/js/sync/merge.js';
+import { applyOp, mergeStates } from '../../pwa/js/sync/merge.js';
+import { stateToCompact } from '../../pwa/js/sync/storage.js';
 
 export function fakeDb() {
   const meta = new Map();
   const households = new Map();
   const records = new Map();
-  const ops = new Map();
+  /** @type {Map<string, any>} a record's state without its unsent ops (db/member-data.js) */
+  const bases = new Map();
   /** @type {Map<number, any>} */
   const outbox = new Map();
   let seq = 0;
   const copy = (/** @type {any} */ v) => (v === undefined ? undefined : structuredClone(v));
+  const unsent = (/** @type {string} */ id) => [...outbox.values()].some((entry) => entry.op.record === id);
   /** @param {string[]} ids  records with an outbox entry stay */
   function dropIds(ids) {
-    const kept = new Set([...outbox.values()].map((entry) => entry.op.record));
-    const dropped = ids.filter((id) => !kept.has(id));
+    const dropped = ids.filter((id) => records.has(id) && !unsent(id));
     for (const id of dropped) {
       records.delete(id);
-      for (const [opId, op] of ops) if (op.record === id) ops.delete(opId);
+      bases.delete(id);
     }
     return dropped;
   }
 
   return {
-    meta, households, records, ops, outbox,
+    meta, households, records, bases, outbox,
     async getMeta(/** @type {string} */ key) { return copy(meta.get(key)); },
     async getMetaMany(/** @type {string[]} */ keys) { return Object.fromEntries(keys.map((k) => [k, copy(meta.get(k))])); },
     async setMeta(/** @type {Record<string, any>} */ entries) {
       for (const [k, v] of Object.entries(entries)) v === undefined ? meta.delete(k) : meta.set(k, copy(v));
     },
-    async replaceHouseholds(/** @type {any[]} */ list) {
-      households.clear();
-      for (const h of list) households.set(h.id, copy(h));
+    async saveHouseholds(/** @type {any} */ { households: page, grids, meta: extra = {} }) {
+      const mine = new Set(grids);
+      const gridOf = (/** @type {any} */ h) => h.grid?.id ?? h.grid;
+      for (const h of page) if (mine.has(gridOf(h))) households.set(h.id, copy(h));
+      for (const [id, h] of households) if (!mine.has(gridOf(h))) households.delete(id);
+      for (const [k, v] of Object.entries(extra)) meta.set(k, copy(v));
     },
     async listHouseholds() { return [...households.values()].map(copy); },
     async getRecord(/** @type {string} */ id) { return copy(records.get(id)); },
@@ -46,20 +51,30 @@ export function fakeDb() {
     async listRecords(/** @type {string | undefined} */ type) {
       return [...records.values()].filter((r) => type === undefined || r.type === type).map(copy);
     },
-    async listOpsOfRecord(/** @type {string} */ id) { return [...ops.values()].filter((o) => o.record === id).map(copy); },
-    async saveLocalOp(/** @type {any} */ { op, wireOp, state, clock, createdAt }) {
+    async saveLocalOp(/** @type {any} */ { wireOp, state, clock, createdAt }) {
+      if (!bases.has(state.id)) bases.set(state.id, copy(records.get(state.id) ?? null));
       meta.set('clock', copy(clock));
       records.set(state.id, copy(state));
-      ops.set(op.id, copy(op));
       seq += 1;
       outbox.set(seq, { seq, op: copy(wireOp), status: 'pending', createdAt });
       return seq;
     },
-    async saveRemoteOps(/** @type {any} */ { ops: pulled, states, clock, cursor, drop = [] }) {
-      for (const op of pulled) ops.set(op.id, copy(op));
-      for (const state of states) records.set(state.id, copy(state));
+    async saveRemoteOps(/** @type {any} */ { ops: pulled = [], received = [], states, clock, cursor, drop = [], meta: extra = {} }) {
+      for (const state of states) {
+        records.set(state.id, copy(state));
+        if (!bases.has(state.id)) continue;
+        if (!unsent(state.id)) {
+          bases.delete(state.id);
+          continue;
+        }
+        let base = bases.get(state.id);
+        for (const op of pulled) if (op.record === state.id) base = applyOp(base, op);
+        for (const got of received) if (got.id === state.id) base = mergeStates(base, got);
+        bases.set(state.id, base);
+      }
       meta.set('clock', copy(clock));
       meta.set('cursor', cursor);
+      for (const [k, v] of Object.entries(extra)) meta.set(k, copy(v));
       dropIds(drop);
     },
     async dropRecords(/** @type {string[]} */ ids) { return dropIds(ids); },
@@ -77,11 +92,14 @@ export function fakeDb() {
         else if (outbox.has(s)) outbox.set(s, { ...copy(entry), seq: s });
       }
     },
-    async discardLocalOp(/** @type {any} */ { seq: s, opId, recordId, state }) {
+    async discardLocalOp(/** @type {any} */ { seq: s, recordId }) {
       outbox.delete(s);
-      ops.delete(opId);
+      const author = meta.get('member')?.id;
+      const rest = [...outbox.values()].filter((entry) => entry.op.record === recordId);
+      const state = rest.reduce((st, entry) => applyOp(st, { ...entry.op, author }), bases.get(recordId) ?? null);
+      if (rest.length === 0) bases.delete(recordId);
       if (state === null) records.delete(recordId);
-      else records.set(recordId, copy(state));
+      else records.set(recordId, state);
     },
   };
 }
@@ -154,6 +172,26 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
     states.set(op.record, applyOp(states.get(op.record) ?? null, withAuthor));
     return 'accepted';
   }
+
+  /**
+   * A snapshot (§5.1) with cursors "s:TIER:LAST:END": open work (tier 0) is what `isOpen` says, by id;
+   * then the rest, newest id first; then an op cursor at the log's end when the snapshot began.
+   * @param {string} after @param {number} limit
+   */
+  function snapshotPage(after, limit) {
+    const [, tier = '0', last = '', end = String(log.length)] = after.split(':');
+    const all = [...states.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const inTier = tier === '0' ? all.filter((s) => isOpen(s) && s.id > last) : all.filter((s) => !isOpen(s) && (!last || s.id < last)).reverse();
+    const page = inTier.slice(0, limit);
+    const next = inTier.length > limit ? `s:${tier}:${page[page.length - 1].id}:${end}` : tier === '0' ? `s:1::${end}` : end;
+    return {
+      records: page.map(stateToCompact), ops: [], cursor: next, more: true, scope, drop: [],
+      snapshot: { phase: tier === '0' ? 'open' : 'history', next: next.startsWith('s:0') ? 'open' : next.startsWith('s:1') ? 'history' : 'ops', total: all.length },
+      server_time: serverTime,
+    };
+  }
+  /** @param {any} state  open work: anything but a visit dated before November 2026 */
+  const isOpen = (state) => state.type !== 'visit' || (state.fields.date?.value ?? '') >= '2026-11-01';
 
   /** @param {string} device */
   function startSession(device) {
@@ -285,14 +323,18 @@ export function fakeServer({ memberId = 7, reject = () => null, serverTime = 176
       return json(200, { results, server_time: serverTime });
     }
     if (url.pathname === '/api/sync/pull') {
-      const after = Number(url.searchParams.get('after') || 0);
+      const after = url.searchParams.get('after') || '';
       const limit = Number(url.searchParams.get('limit'));
-      const page = log.slice(after, after + limit);
-      const cursor = String(after + page.length);
-      return json(200, { ops: page, cursor, more: after + page.length < log.length, scope, drop: drop.splice(0), server_time: serverTime });
+      if (after.startsWith('s:') || (!after && url.searchParams.get('snapshot') === 'true')) return json(200, snapshotPage(after, limit));
+      const from = Number(after || 0);
+      const page = log.slice(from, from + Math.min(limit, 1000));
+      const cursor = String(from + page.length);
+      return json(200, { ops: page, cursor, more: from + page.length < log.length, scope, drop: drop.splice(0), server_time: serverTime });
     }
     if (url.pathname === '/api/households') {
-      return json(200, { households, server_time: serverTime });
+      if (!url.searchParams.has('limit')) return json(200, { households, server_time: serverTime });
+      // Every household every time: as many as a client must take; the scope says which to keep (§8.1).
+      return json(200, { households, cursor: 'h', more: false, scope, server_time: serverTime });
     }
     if (url.pathname === '/api/me') {
       return json(200, { member: { id: memberId, name: '张伟', role: 'member' }, device: { id: session.device }, grids: [{ id: 3, name: '第1网格' }], csrf_token: session.csrf, server_time: serverTime });

@@ -61,6 +61,14 @@ test('cadence: due the last visit + the level\'s days, overdue the day after, ne
   assert.equal(cadenceStatus(household('hh-2', { care_level: null }), '2026-09-01', null, '2026-11-30').cadence, 90);
 });
 
+test('cadence: the server\'s last visit counts, so a first sync is right before its history has come', () => {
+  const green = household('hh-1', { care_level: 'green', last_visit: '2026-10-01' });
+  assert.equal(cadenceStatus(green, undefined, null, '2026-11-30').overdue, false, 'no visit on the phone yet');
+  assert.equal(cadenceStatus(green, undefined, null, '2026-11-30').lastVisit, '2026-10-01');
+  assert.equal(cadenceStatus(green, '2026-11-20', null, '2026-11-30').lastVisit, '2026-11-20', 'a newer one on the phone');
+  assert.equal(cadenceStatus({ ...green, last_visit: null }, undefined, null, '2026-11-30').overdue, true);
+});
+
 test('last visits skip deleted visits and nobody-home visits', () => {
   const deleted = build([
     op({ record: recordId(7), type: 'visit', household: 'hh-1', at: '2026-11-29T10:00:00+08:00', fields: { date: '2026-11-29' } }),

@@ -61,6 +61,7 @@ test('an edit sends only the changed fields, and nothing when nothing changed', 
 
 test('push: accepted and duplicate leave the outbox, in creation order', async () => {
   const db = enrolledDb();
+  db.meta.set('cursor', '0'); // a phone that has synced before: its own ops come back as ops
   const server = fakeServer();
   for (let i = 0; i < 3; i++) await createVisit(visit({ notes: `第${i}次` }), { db, now: () => NOW + i });
   server.store(structuredClone([...db.outbox.values()][1].op)); // the server already has the second one
@@ -79,6 +80,7 @@ test('push: a rejected op stays, marked with code and messages, and is not sent 
   });
   const far = await createVisit(visit({ household: 'hh-far' }), { db, now: () => NOW });
   await createVisit(visit(), { db, now: () => NOW + 1 });
+  db.meta.set('cursor', '0');
   const api = apiFor(server);
   assert.deepEqual(await syncOnce({ api, db, now: () => NOW }), { pushed: 1, rejected: 1, pulled: 1 });
   const [entry] = db.outbox.values();
@@ -103,6 +105,7 @@ test('push: a not_created_yet op stays pending and goes out again next round (§
     reject: (op) => (created ? null : { code: 'not_created_yet', message: 'record does not exist yet', message_zh: '记录尚未建立' }),
   });
   await createVisit(visit(), { db, now: () => NOW });
+  db.meta.set('cursor', '0');
   const api = apiFor(server);
   assert.deepEqual(await syncOnce({ api, db, now: () => NOW }), { pushed: 0, rejected: 0, pulled: 0 });
   const [entry] = db.outbox.values();
@@ -114,19 +117,32 @@ test('push: a not_created_yet op stays pending and goes out again next round (§
   assert.equal(db.outbox.size, 0);
 });
 
-test('discarding a rejected op rebuilds the record from the ops that remain', async () => {
+test('discarding a rejected op rebuilds the record from what the server has and what is still to push', async () => {
   const db = enrolledDb();
+  const server = fakeServer({ reject: (op) => (op.fields?.notes === '被拒绝的修改' ? { code: 'invalid_value', message: 'no' } : null) });
   const id = await createVisit(visit(), { db, now: () => NOW });
   await editVisit({ id, household: 'hh-1' }, { notes: '被拒绝的修改' }, { db, now: () => NOW + 1 });
-  const [first, second] = db.outbox.values();
-  db.outbox.delete(first.seq); // as if pushed
-  await discardRejected({ ...second, status: 'rejected', code: 'invalid_value' }, { db });
-  assert.equal(db.outbox.size, 0);
-  assert.equal(db.records.get(id).fields.notes.value, '老人身体尚好');
-  assert.deepEqual(db.records.get(id).fields.notes.overwritten, []);
+  await editVisit({ id, household: 'hh-1' }, { items: ['care'] }, { db, now: () => NOW + 2 });
+  await syncOnce({ api: apiFor(server), db, now: () => NOW }); // the create is in; the notes are rejected
+  await editVisit({ id, household: 'hh-1' }, { request: '修路' }, { db, now: () => NOW + 3 }); // not pushed yet
+  const rejected = [...db.outbox.values()].find((entry) => entry.status === 'rejected');
+  await discardRejected(rejected, { db });
+  assert.equal(db.outbox.size, 1, 'the unsent edit stays');
+  const state = db.records.get(id);
+  assert.equal(state.fields.notes.value, '老人身体尚好');
+  assert.deepEqual(state.fields.notes.overwritten, []);
+  assert.deepEqual(state.fields.items.value, ['care'], 'what the server accepted stays');
+  assert.equal(state.fields.request.value, '修路', 'what is still to push stays');
+});
 
-  await discardRejected({ ...first, status: 'rejected', code: 'out_of_scope' }, { db });
+test('discarding the only op of a record the server never had removes the record', async () => {
+  const db = enrolledDb();
+  const server = fakeServer({ reject: () => ({ code: 'out_of_scope', message: 'no' }) });
+  const id = await createVisit(visit({ household: 'hh-far' }), { db, now: () => NOW });
+  await syncOnce({ api: apiFor(server), db, now: () => NOW });
+  await discardRejected([...db.outbox.values()][0], { db });
   assert.equal(db.records.has(id), false, 'a record with no op left disappears');
+  assert.equal(db.bases.has(id), false);
 });
 
 test('a network error or a 5xx leaves every entry to be pushed again', async () => {
@@ -171,11 +187,12 @@ test('pull: pages until more is false, merges ops from other phones, stores the 
       author: 9,
     });
   }
+  db.meta.set('cursor', '0'); // a phone that synced before the log began: ops, not a snapshot
   const result = await syncOnce({ api: apiFor(server), db, now: () => NOW });
   assert.equal(result.pulled, 1200);
   const pulls = server.requests.filter((r) => r.path.startsWith('/api/sync/pull'));
   assert.equal(pulls.length, 3);
-  assert.ok(!pulls[0].path.includes('after='), 'the first pull starts from the beginning');
+  assert.ok(pulls[0].path.includes('after=0'), 'the first pull starts at the stored cursor');
   assert.equal(db.meta.get('cursor'), '1200');
   assert.equal(db.records.get(record).fields.notes.value, '别人的记录 1199');
   assert.equal(db.meta.get('clock').wall, NOW + 60000 + 1199, 'the clock moved past every clock it saw');

@@ -50,7 +50,7 @@ test('push carries the CSRF token from /api/me; without it the server says csrf_
   await assert.rejects(createApi({ fetch: server.fetch }).push([]), { code: 'csrf_failed', status: 403 });
 });
 
-test('records of households outside my grids are dropped, with their ops', async () => {
+test('records of households outside my grids are dropped', async () => {
   const db = enrolledDb();
   const server = fakeServer();
   const mine = '019aa5e2-3c40-7f00-9a11-000000000001';
@@ -60,7 +60,6 @@ test('records of households outside my grids are dropped, with their ops', async
   await syncOnce({ api: createApi({ fetch: server.fetch }), db, now: () => NOW });
   assert.equal(db.records.has(mine), true);
   assert.equal(db.records.has(gone), false, 'hh-far is not among my households');
-  assert.equal([...db.ops.values()].some((op) => op.record === gone), false);
 });
 
 test('a member moved to another grid loses the old grid\'s households and records at the next sync', async () => {
@@ -110,5 +109,4 @@ test('pull drop deletes restricted records the member may no longer read', async
   server.drop.push(mediation);
   await syncOnce({ api, db, now: () => NOW });
   assert.equal(db.records.has(mediation), false);
-  assert.equal([...db.ops.values()].some((op) => op.record === mediation), false, 'its ops go too');
 });

@@ -4,6 +4,7 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from server import migrate
@@ -52,3 +53,10 @@ async def test_upgrading_from_0001_keeps_assignments_and_retires_token_devices(d
 
     assert [tuple(row) for row in assignment] == [(1, 3)]
     assert revoked
+
+
+def test_the_migrations_have_one_head() -> None:
+    # Parallel work may add migrations after the same parent; a merge revision must join them again, so
+    # that `alembic upgrade head` works and the next migration knows its one parent.
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    assert len(scripts.get_heads()) == 1, scripts.get_heads()

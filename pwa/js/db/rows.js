@@ -4,7 +4,6 @@
  */
 
 import { blind, seal, unseal } from '../vault.js';
-import { done } from './schema.js';
 
 /** @typedef {{m: number, keys: import('../vault.js').VaultKeys}} Bound */
 
@@ -29,6 +28,27 @@ export function openRow(v, store, row) {
   return unseal(v.keys, `${v.m}|${store}|${row.k}`, row);
 }
 
+/**
+ * One chunk (db/chunks.js) as a row: its entries sealed together, the additional data naming the member,
+ * the collection and the chunk number, so a chunk cannot be moved to another member, collection or place.
+ * @param {Bound} v
+ * @param {string} c  "r" or "h"
+ * @param {number} n
+ * @param {unknown[]} entries
+ */
+export async function sealChunk(v, c, n, entries) {
+  return { m: v.m, c, n, ...(await seal(v.keys, `${v.m}|chunks|${c}|${n}`, entries)) };
+}
+
+/**
+ * @param {Bound} v
+ * @param {any} row
+ * @returns {Promise<any[]>} the entries
+ */
+export function openChunk(v, row) {
+  return unseal(v.keys, `${v.m}|chunks|${row.c}|${row.n}`, row);
+}
+
 /** @param {Bound} v @param {any} row */
 export const openEntry = async (v, row) => ({ ...(await unseal(v.keys, `${v.m}|outbox`, row)), seq: row.seq });
 
@@ -37,21 +57,4 @@ export async function sealEntry(v, entry) {
   const { seq, ...value } = entry;
   const r = await blind(v.keys, 'records', entry.op.record);
   return { m: v.m, r, ...(await seal(v.keys, `${v.m}|outbox`, value)), ...(seq === undefined ? {} : { seq }) };
-}
-
-/**
- * @param {IDBTransaction} tx  with records, ops and outbox
- * @param {Bound} v
- * @param {string[]} keys  blinded record keys
- * @returns {Promise<Set<string>>} the keys deleted: all but those with an outbox entry
- */
-export async function dropInTx(tx, v, keys) {
-  const outbox = await done(tx.objectStore('outbox').index('member').getAll(v.m));
-  const kept = new Set(outbox.map((row) => row.r));
-  const dropped = new Set(keys.filter((k) => !kept.has(k)));
-  for (const k of dropped) {
-    tx.objectStore('records').delete([v.m, k]);
-    for (const key of await done(tx.objectStore('ops').index('record').getAllKeys([v.m, k]))) tx.objectStore('ops').delete(key);
-  }
-  return dropped;
 }

@@ -3,20 +3,29 @@
  * db/member-data.js) is the only module that knows the database name, version, stores and keys (as
  * workbox's QueueDb is for its queue). Everything else calls the verbs db.js exports.
  *
- * Version 2 (issue 3) keeps several members apart on one browser, each member's data encrypted:
+ * Version 3 (issue 8) keeps several members apart on one browser, each member's data encrypted:
  *
  *   settings   key → value, this browser's, not a member's: "lang", "persisted"
  *   members    plaintext, keyPath id: what is needed before a PIN unlocks anything — the member's id
  *              and name, this browser's device {id, label, method, shared}, the device-key CryptoKey,
  *              the wrapped data secret (vault.js), failed-PIN count and lock state
- *   meta, households, records, ops
- *              one member's data, keyPath [m, k]: m the member id, k = HMAC(store ":" id) (vault.blind),
- *              the value AES-GCM-sealed ({iv, data}) with additional data "m|store|k".
- *              meta keys: device, member, grids, clock, cursor, serverOffset, lastSync, authors
- *              ops also carry r = the blinded record key, index record [m, r]
- *   outbox     keyPath seq (autoincrement, so key order is creation order), {m, r, iv, data}; the sealed
- *              entry is {op, status: "pending"|"rejected", code?, message?, message_zh?, createdAt}
- *              index member (m), so "3 unsynced" can be counted before unlocking
+ *   meta       one member's small values, keyPath [m, k]: m the member id, k = HMAC(store ":" id)
+ *              (vault.blind), the value AES-GCM-sealed ({iv, data}) with additional data "m|meta|k".
+ *              keys: device, member, grids, clock, cursor, householdsCursor, householdGrids, recordGrids,
+ *              snapshot, serverOffset, lastSync, lastSyncOk, authors, rules
+ *   chunks     one member's records and households, many to a row (db/chunks.js): keyPath [m, c, n],
+ *              c = "r" (records) or "h" (households), n = 1, 2, 3 … in the order they were written; the
+ *              row's entries sealed together with additional data "m|chunks|c|n". An entry in a later
+ *              chunk replaces the same id's in an earlier one, so a write adds one chunk; chunks left with
+ *              nothing current are deleted in the same transaction, and small or mostly replaced ones are
+ *              merged now and then. Records are kept in their storage form (sync/storage.js).
+ *   outbox     keyPath seq (autoincrement, so key order is creation order), {m, r, iv, data}; r is the
+ *              blinded record key; the sealed entry is {op, status: "pending"|"rejected", code?, message?,
+ *              message_zh?, createdAt}; index member (m), so "3 unsynced" can be counted before unlocking
+ *   records, households, ops
+ *              version 2's rows, one sealed row per record, household and op (keyPath [m, k], ops with an
+ *              index record [m, r]): read once at the member's next unlock, moved into chunks and deleted
+ *              (db/legacy.js). Nothing writes them any more.
  *
  * The member verbs work on the member unlocked with `useVault`, and throw LockedError otherwise. Values
  * are sealed before a transaction opens and unsealed after it closed (a transaction closes at the first
@@ -25,8 +34,8 @@
  */
 
 export const DB_NAME = 'lianhu';
-const DB_VERSION = 2;
-export const MEMBER_STORES = ['meta', 'households', 'records', 'ops'];
+const DB_VERSION = 3;
+export const MEMBER_STORES = ['meta', 'chunks', 'households', 'records', 'ops'];
 
 /**
  * @param {IDBDatabase} db
@@ -43,10 +52,14 @@ function upgrade(db, oldVersion) {
     db.createObjectStore('ops', { keyPath: ['m', 'k'] }).createIndex('record', ['m', 'r']);
     db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true }).createIndex('member', 'm');
   }
+  if (oldVersion < 3) db.createObjectStore('chunks', { keyPath: ['m', 'c', 'n'] });
 }
 
 /** @param {number} m  every [m, k] key of one member */
 export const memberRange = (m) => IDBKeyRange.bound([m], [m, []]);
+
+/** @param {number} m @param {string} c  every chunk key [m, c, n] of one member's collection */
+export const chunkRange = (m, c) => IDBKeyRange.bound([m, c], [m, c, []]);
 
 export class LockedError extends Error {
   constructor() {

@@ -6,7 +6,10 @@
  *   data-syncing="true|false", data-sync-rounds (finished rounds since page load),
  *   data-sync-asked / data-sync-answered (taps on 同步, and the last tap whose round is over; app.js),
  *   net-status[data-state=online|offline|syncing|failed|signedout], unsynced-count[data-count],
- *   last-sync[data-at] (ms of the last successful sync, absent when none).
+ *   last-sync[data-at] (ms of the last successful sync, absent when none),
+ *   data-sync-phase (a first sync: open | history | done; none before it) and data-sync-usable="true" once
+ *   the households and the open work are stored (the first sync's history may still be coming), and
+ *   sync-progress (how far a first sync is).
  */
 
 import { t } from '../i18n/index.js';
@@ -26,7 +29,19 @@ const AGE_TICK_MS = 30_000;
  * @property {number | null} [lastOk]  when a round last succeeded (ms)
  * @property {number} unsynced      outbox entries, pending and rejected
  * @property {number} rounds
+ * @property {{phase: string, received: number, total: number} | null} [progress]  a snapshot (meta "snapshot")
  */
+
+/**
+ * What to say of a first sync under way, or null: its open work coming (N/M), or its history (percent).
+ * @param {HeaderState['progress']} progress
+ */
+export function progressText(progress) {
+  if (!progress || (progress.phase !== 'open' && progress.phase !== 'history')) return null;
+  const total = Math.max(progress.total, progress.received, 1);
+  if (progress.phase === 'open') return t('header.firstSyncOpen', { done: progress.received, total });
+  return t('header.firstSyncHistory', { percent: Math.min(99, Math.floor((100 * progress.received) / total)) });
+}
 
 /**
  * @param {HeaderState} state
@@ -61,6 +76,7 @@ export function createAppHeader({ onSync, onSwitch, now = Date.now }) {
   const net = h('span', { class: 'net', testid: 'net-status' });
   const unsynced = h('span', { class: 'unsynced', testid: 'unsynced-count' });
   const last = h('span', { class: 'last-sync', testid: 'last-sync' });
+  const progress = h('span', { class: 'sync-progress', testid: 'sync-progress' });
   const button = /** @type {HTMLButtonElement} */ (
     h('button', { type: 'button', class: 'sync-button', testid: 'sync-button', onclick: onSync })
   );
@@ -72,7 +88,7 @@ export function createAppHeader({ onSync, onSwitch, now = Date.now }) {
     'header',
     { class: 'app-header', testid: 'app-header' },
     h('div', { class: 'bar' }, brand, who, button),
-    h('div', { class: 'status-line', role: 'status' }, net, unsynced, last),
+    h('div', { class: 'status-line', role: 'status' }, net, unsynced, last, progress),
   );
   /** @type {number | null} */
   let lastOk = null;
@@ -91,6 +107,12 @@ export function createAppHeader({ onSync, onSwitch, now = Date.now }) {
     const current = netState(state);
     el.dataset.syncing = String(state.syncing);
     el.dataset.syncRounds = String(state.rounds);
+    const phase = state.enrolled ? (state.progress?.phase ?? 'none') : 'none';
+    el.dataset.syncPhase = phase;
+    el.dataset.syncUsable = String(state.enrolled && (phase === 'none' ? Boolean(state.lastOk) : phase !== 'open'));
+    const under = state.enrolled ? progressText(state.progress) : null;
+    progress.hidden = under === null;
+    progress.textContent = under ?? '';
     brandName.textContent = t('app.name');
     net.dataset.state = current;
     replaceChildren(net, h('span', { class: 'dot', 'aria-hidden': 'true' }), t(`net.${current}`));

@@ -12,6 +12,7 @@ import { localClock } from '../today.js';
 import { searchHouseholds } from '../visits.js';
 import { h, replaceChildren } from './dom.js';
 import { householdCard, tagLabel } from './household-card.js';
+import { LIST_PAGE, moreButton } from './more-button.js';
 
 /**
  * @param {import('../app.js').Ctx} ctx
@@ -24,6 +25,7 @@ export async function householdList(ctx, route) {
   let statuses = new Map();
   const filter = { care: route.care ?? '', tag: route.tag ?? '', overdue: Boolean(route.overdue) };
   let query = '';
+  let limit = LIST_PAGE;
 
   const search = h('input', {
     type: 'search',
@@ -95,7 +97,11 @@ export async function householdList(ctx, route) {
     } else if (shown.length === 0) {
       replaceChildren(list, h('p', { class: 'empty' }, t('households.noMatch')));
     } else {
-      replaceChildren(list, shown.map((household) => householdCard({ household, status: statusOf(household) })));
+      const more = moreButton(shown.length - limit, () => {
+        limit += LIST_PAGE;
+        draw();
+      });
+      replaceChildren(list, shown.slice(0, limit).map((household) => householdCard({ household, status: statusOf(household) })), more);
     }
   }
 

@@ -13,6 +13,7 @@ import { KINDS } from '../record-kinds.js';
 import { visibleRecords } from '../record-view.js';
 import { outboxByRecord, syncStatus, visitView } from '../visits.js';
 import { h, replaceChildren } from './dom.js';
+import { LIST_PAGE, moreButton } from './more-button.js';
 import { recordCard } from './record-card.js';
 import { visitCard } from './visit-card.js';
 
@@ -26,6 +27,7 @@ export async function visitList(ctx, { filter } = {}) {
   const only = filter && types.includes(filter) ? filter : null;
   const list = h('div', { class: 'list', testid: 'visit-list' });
   const curtain = h('div', { class: 'curtain-link-host' });
+  let limit = LIST_PAGE;
 
   async function refresh() {
     const [rc, states, outbox] = await Promise.all([recordContext(ctx), db.listRecords(), db.listOutbox()]);
@@ -47,9 +49,13 @@ export async function visitList(ctx, { filter } = {}) {
       return;
     }
     const stateById = new Map(states.map((state) => [state.id, state]));
+    const more = moreButton(shown.length - limit, () => {
+      limit += LIST_PAGE;
+      refresh();
+    });
     replaceChildren(
       list,
-      shown.map((view) => {
+      shown.slice(0, limit).map((view) => {
         const entries = byRecord.get(view.id) ?? [];
         const status = syncStatus(entries);
         const rejected = entries.find((entry) => entry.status === 'rejected');
@@ -78,6 +84,7 @@ export async function visitList(ctx, { filter } = {}) {
           onDiscard,
         });
       }),
+      more,
     );
   }
 

@@ -12,55 +12,29 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from conftest import NO_WEBAUTHN, NewPhone, PageLog, Server
-from phone import PIN, SCREENSHOTS, by_testid, enroll
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from conftest import NewPhone, Server
+from console_steps import add_coordinator, both_sizes, community_and_grid, office_browser, open_console
+from phone import PIN, by_testid, enroll
+from playwright.sync_api import Browser, Page, expect
 
 from sync import uuid7
 
-DESKTOP = ViewportSize(width=1280, height=800)
-PHONE = ViewportSize(width=360, height=740)
-
 
 @pytest.fixture
-def office(browser: Browser) -> Iterator[tuple[Page, PageLog]]:
-    """A desktop browser in a community office (no passkey: the app falls back to a device key)."""
-    context: BrowserContext = browser.new_context(
-        viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai", device_scale_factor=1
-    )
-    context.set_default_timeout(15_000)
-    context.add_init_script(NO_WEBAUTHN)
-    page = context.new_page()
-    log = PageLog()
-    page.on("console", lambda message: log.lines.append(f"[{message.type}] {message.text}"))
-    page.on("pageerror", lambda error: log.errors.append(str(error)))
-    yield page, log
-    context.close()
-    assert not log.errors, f"uncaught errors in the console page: {log.errors}\n{log.lines}"
-
-
-def both_sizes(page: Page, name: str) -> None:
-    """Whole-page screenshots as the page is now, at office size and at phone size."""
-    page.screenshot(path=str(SCREENSHOTS / f"console-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=str(SCREENSHOTS / f"console-{name}-360.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
+def desk(browser: Browser) -> Iterator[Page]:
+    """The community office's computer."""
+    with office_browser(browser) as page:
+        yield page
 
 
 def test_a_coordinator_adds_a_member_whose_phone_enrolls_with_the_link_from_the_console(
-    server: Server, office: tuple[Page, PageLog], new_phone: NewPhone
+    server: Server, desk: Page, new_phone: NewPhone
 ) -> None:
-    desk, _ = office
-    areas = server.cli_json("area", "list")
-    community = next(area for area in areas if area["level"] == "community")
-    grid = next(area for area in areas if area["level"] == "grid" and area["parent"] == community["id"])
-    coordinator = server.cli_json(
-        "member", "add", "--name", "刘书记", "--role", "community", "--area", str(community["id"])
-    )
+    community, grid = community_and_grid(server)
+    coordinator = add_coordinator(server, community["id"])
 
     # The coordinator enrolls this office browser in the app, then opens the console.
-    enroll(desk, server.url, server.code_for(coordinator["id"]))
-    desk.goto(f"{server.url}/console/")
+    open_console(desk, server, coordinator)
     expect(desk.locator(by_testid("console-who"))).to_contain_text("刘书记")
     expect(desk.locator(by_testid("console-who"))).to_contain_text(community["name"])
 

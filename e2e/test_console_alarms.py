@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import NO_WEBAUTHN, NewPhone, PageLog, Server
+from conftest import NewPhone, Server
+from console_steps import add_coordinator, both_sizes, office_browser, open_console
 from phone import SCREENSHOTS, by_testid, enroll, expect_unsynced, sync, wait_for_service_worker
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, expect
 from records_steps import (
     add_escalation_step,
     add_member,
@@ -26,34 +27,12 @@ from records_steps import (
 
 from server.domain.ids import derived_record_id
 
-DESKTOP = ViewportSize(width=1280, height=800)
-PHONE = ViewportSize(width=360, height=740)
-SCREENSHOTS_PREFIX = "console-"
-
 
 @pytest.fixture
-def office(browser: Browser) -> Iterator[tuple[Page, PageLog]]:
-    """A desktop browser in a community office (no passkey: the app falls back to a device key)."""
-    context: BrowserContext = browser.new_context(
-        viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai", device_scale_factor=1
-    )
-    context.set_default_timeout(15_000)
-    context.add_init_script(NO_WEBAUTHN)
-    page = context.new_page()
-    log = PageLog()
-    page.on("console", lambda message: log.lines.append(f"[{message.type}] {message.text}"))
-    page.on("pageerror", lambda error: log.errors.append(str(error)))
-    yield page, log
-    context.close()
-    assert not log.errors, f"uncaught errors in the console page: {log.errors}\n{log.lines}"
-
-
-def both_sizes(page: Page, name: str) -> None:
-    """Whole-page screenshots as the page is now, at office size and at phone size."""
-    page.screenshot(path=str(SCREENSHOTS / f"{SCREENSHOTS_PREFIX}{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=str(SCREENSHOTS / f"{SCREENSHOTS_PREFIX}{name}-360.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
+def desk(browser: Browser) -> Iterator[Page]:
+    """The community office's computer."""
+    with office_browser(browser) as page:
+        yield page
 
 
 def requests_for_the_board(server: Server, token: str, households: list[str]) -> list[str]:
@@ -123,23 +102,16 @@ def work_for_the_indicators(server: Server, token: str, grid: int, skip: str) ->
 
 
 def test_an_escalation_synced_from_a_phone_shows_on_the_open_alarms_page_within_2_seconds(
-    server: Server, office: tuple[Page, PageLog], new_phone: NewPhone
+    server: Server, desk: Page, new_phone: NewPhone
 ) -> None:
-    desk, _ = office
-    areas = server.cli_json("area", "list")
     grid = server.cli_json("grid", "list")[0]
-    community = next(
-        area for area in areas if area["id"] == next(a["parent"] for a in areas if a["id"] == grid["id"])
-    )
+    community = next(area["parent"] for area in server.cli_json("area", "list") if area["id"] == grid["id"])
     household = round_households(server, grid["id"])[0]
     member = add_member(server, "孙丽", grid["id"])
-    coordinator = server.cli_json(
-        "member", "add", "--name", "刘书记", "--role", "community", "--area", str(community["id"])
-    )
+    coordinator = add_coordinator(server, community)
 
     # The coordinator opens the alarms page; the page says it is live.
-    enroll(desk, server.url, server.code_for(coordinator["id"]))
-    desk.goto(f"{server.url}/console/alarms")
+    open_console(desk, server, coordinator, "/console/alarms")
     expect(desk.locator(by_testid("live-status"))).to_have_attribute("data-state", "on")
     desk.evaluate("() => { window.lianhuNoReload = true; }")
     check = derived_record_id("curtain_check", [household, shanghai_now().date().isoformat()])

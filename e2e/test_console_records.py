@@ -11,37 +11,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import NO_WEBAUTHN, PageLog, Server
-from phone import SCREENSHOTS, by_testid, enroll
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from conftest import Server
+from console_steps import add_coordinator, both_sizes, community_and_grid, office_browser, open_console
+from phone import by_testid
+from playwright.sync_api import Browser, Page, expect
 
 from sync import uuid7
 
-DESKTOP = ViewportSize(width=1280, height=800)
-PHONE = ViewportSize(width=360, height=740)
-
 
 @pytest.fixture
-def office(browser: Browser) -> Iterator[tuple[Page, PageLog]]:
-    context: BrowserContext = browser.new_context(
-        viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai", device_scale_factor=1
-    )
-    context.set_default_timeout(15_000)
-    context.add_init_script(NO_WEBAUTHN)
-    page = context.new_page()
-    log = PageLog()
-    page.on("console", lambda message: log.lines.append(f"[{message.type}] {message.text}"))
-    page.on("pageerror", lambda error: log.errors.append(str(error)))
-    yield page, log
-    context.close()
-    assert not log.errors, f"uncaught errors in the console page: {log.errors}\n{log.lines}"
-
-
-def both_sizes(page: Page, name: str) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"console-{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    page.screenshot(path=str(SCREENSHOTS / f"console-{name}-360.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
+def desk(browser: Browser) -> Iterator[Page]:
+    """The community office's computer."""
+    with office_browser(browser) as page:
+        yield page
 
 
 def op(me: dict[str, Any], household: str, ms: int, record: str, **fields: Any) -> dict[str, Any]:
@@ -49,16 +31,9 @@ def op(me: dict[str, Any], household: str, ms: int, record: str, **fields: Any) 
             "clock": f"{ms:015d}-00000", "replica": me["device"]["id"], "fields": fields}  # fmt: skip
 
 
-def test_a_coordinator_filters_the_records_and_reads_a_visits_history(
-    server: Server, office: tuple[Page, PageLog]
-) -> None:
-    desk, _ = office
-    areas = server.cli_json("area", "list")
-    community = next(area for area in areas if area["level"] == "community")
-    grid = next(area for area in areas if area["level"] == "grid" and area["parent"] == community["id"])
-    coordinator = server.cli_json(
-        "member", "add", "--name", "刘书记", "--role", "community", "--area", str(community["id"])
-    )
+def test_a_coordinator_filters_the_records_and_reads_a_visits_history(server: Server, desk: Page) -> None:
+    community, grid = community_and_grid(server)
+    coordinator = add_coordinator(server, community["id"])
     in_grid = server.cli_json("member", "list", "--area", str(grid["id"]))
     colleagues = [m for m in in_grid if m["role"] == "member"]
     first, second = colleagues[:2]
@@ -82,8 +57,7 @@ def test_a_coordinator_filters_the_records_and_reads_a_visits_history(
     other = op(me[0], neighbour, now - 30_000, uuid7(), date="2026-11-27", not_home=True)
     assert server.api("POST", "/api/sync/push", token=tokens[0], body={"ops": [other]})[0] == 200
 
-    enroll(desk, server.url, server.code_for(coordinator["id"]))
-    desk.goto(f"{server.url}/console/")
+    open_console(desk, server, coordinator)
     desk.locator(by_testid("nav-records")).click()
     expect(desk.locator(by_testid("record-row")).first).to_be_visible()
 

@@ -1,5 +1,8 @@
 """What the console tests share: a town of two communities with a member of every role, and a browser-like
-way to call the console (the session cookie, the form's CSRF token, our own Origin)."""
+way to call the console (the session cookie, the form's CSRF token, our own Origin).
+
+The fixtures ``town`` and ``dora`` live here too; a test module that wants them names them once,
+``town, dora = console_support.town, console_support.dora`` (an import alone would look unused)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from server.auth.sessions import COOKIE_NAME
 from server.db import Store
@@ -62,6 +66,12 @@ async def make_town(store: Store) -> Town:
         return Town(street.id, c1.id, c2.id, grids[0].id, grids[1].id, grids[2].id, households)
 
 
+async def set_curtain_deadline(store: Store, community: int, deadline: str) -> None:
+    """A community's morning deadline for the curtain round (``areas.curtain_deadline``)."""
+    async with store.write() as session:
+        await session.execute(update(Area).where(Area.id == community).values(curtain_deadline=deadline))
+
+
 def home_area(town: Town, role: Role) -> list[int]:
     """Where a member of ``role`` works in the tests: grid A, community 1 or the street; admins nowhere."""
     return {
@@ -76,6 +86,18 @@ async def person(
     """An enrolled member of ``role`` (at :func:`home_area` unless ``areas`` says otherwise)."""
     area_ids = home_area(town, role) if areas is None else areas
     return await enroll_phone(store, settings, name=name, area_ids=area_ids, role=role)
+
+
+@pytest.fixture
+async def town(store: Store) -> Town:
+    """A fresh :func:`make_town` for the test."""
+    return await make_town(store)
+
+
+@pytest.fixture
+async def dora(store: Store, settings: Settings, town: Town) -> Phone:
+    """The coordinator of 七里河社区 (grids A and B)."""
+    return await person(store, settings, town, "刘芳", Role.COMMUNITY)
 
 
 def browser(phone: Phone) -> dict[str, str]:

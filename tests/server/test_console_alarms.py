@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
 from starlette.applications import Starlette
 
 from server.app import create_app
@@ -21,9 +20,17 @@ from server.console.services.alarms import Alarms, compute_alarms
 from server.console.services.live import LogWatcher, StreamLimits, event_stream, sse_event
 from server.db import Store
 from server.domain.indexing import LOCAL_TZ
-from server.models import Area, Role
+from server.models import Role
 from server.settings import Settings
-from tests.server.console_support import Town, browser, console_get, make_town, marked_ids, person
+from tests.server.console_support import (
+    Town,
+    browser,
+    console_get,
+    make_town,
+    marked_ids,
+    person,
+    set_curtain_deadline,
+)
 from tests.server.factories import Phone
 from tests.server.work_support import (
     DAY_MS,
@@ -73,10 +80,7 @@ async def scene(client: httpx.AsyncClient, store: Store, settings: Settings) -> 
     street = await person(store, settings, town, "街道赵", Role.STREET)
     s = Scene(town, alice, leader, dora, street, {}, {})
     a1, a2, b1, b2, d1, d2 = (s.hh(g, n) for g in "abd" for n in (1, 2))
-    async with store.write() as session:
-        await session.execute(
-            update(Area).where(Area.id == town.community_1).values(curtain_deadline="09:00")
-        )
+    await set_curtain_deadline(store, town.community_1, "09:00")
 
     # The round: the grid leader flags A1 (linked to Alice) and A2; the community B1; D1, D2 as imported.
     await push_ok(

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 
 from server.db import Store
 from server.models import Role
 from server.settings import Settings
+from tests.server import console_support
 from tests.server.console_support import (
     Town,
     console_get,
@@ -18,7 +18,6 @@ from tests.server.console_support import (
     done,
     events,
     has_marked,
-    make_town,
     marked_ids,
     member,
     person,
@@ -26,16 +25,7 @@ from tests.server.console_support import (
 )
 from tests.server.factories import Phone
 
-
-@pytest.fixture
-async def town(store: Store) -> Town:
-    return await make_town(store)
-
-
-@pytest.fixture
-async def dora(store: Store, settings: Settings, town: Town) -> Phone:
-    """The coordinator of 七里河社区 (grids A and B)."""
-    return await person(store, settings, town, "刘芳", Role.COMMUNITY)
+town, dora = console_support.town, console_support.dora  # the shared fixtures
 
 
 # ---- enrollment links, devices, lockouts -----------------------------------------------------------------

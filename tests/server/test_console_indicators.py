@@ -19,7 +19,14 @@ from server.db import Store
 from server.domain.indexing import LOCAL_TZ
 from server.models import Role
 from server.settings import Settings
-from tests.server.console_support import Town, console_get, make_town, marked_ids, person
+from tests.server.console_support import (
+    Town,
+    console_get,
+    make_town,
+    marked_ids,
+    person,
+    set_curtain_deadline,
+)
 from tests.server.factories import Phone
 from tests.server.work_support import (
     curtain,
@@ -66,14 +73,7 @@ async def scene(client: httpx.AsyncClient, store: Store, settings: Settings) -> 
     await set_households(store, [a2], tags=["frail"], covered_by=[alice.member_id])
     await set_households(store, [b1], curtain_round=True)
     await set_households(store, [b2], care_level="yellow")
-    from sqlalchemy import update
-
-    from server.models import Area
-
-    async with store.write() as session:
-        await session.execute(
-            update(Area).where(Area.id == town.community_1).values(curtain_deadline="09:00")
-        )
+    await set_curtain_deadline(store, town.community_1, "09:00")
 
     # Visits: A1 seen twice on day 3 (one counts) and on day 10; A2 only 未遇; B1 (not key) seen by Dora.
     await push_ok(

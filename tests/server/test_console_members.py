@@ -15,6 +15,7 @@ from server.console.dates import OFFICE_TZ
 from server.db import Store
 from server.models import Assignment, Member, Role
 from server.settings import Settings
+from tests.server import console_support
 from tests.server.console_support import (
     Town,
     console_get,
@@ -23,7 +24,6 @@ from tests.server.console_support import (
     done,
     events,
     has_marked,
-    make_town,
     marked_ids,
     member,
     person,
@@ -31,16 +31,7 @@ from tests.server.console_support import (
 )
 from tests.server.factories import Phone
 
-
-@pytest.fixture
-async def town(store: Store) -> Town:
-    return await make_town(store)
-
-
-@pytest.fixture
-async def dora(store: Store, settings: Settings, town: Town) -> Phone:
-    """The coordinator of 七里河社区 (grids A and B)."""
-    return await person(store, settings, town, "刘芳", Role.COMMUNITY)
+town, dora = console_support.town, console_support.dora  # the shared fixtures
 
 
 # ---- the list --------------------------------------------------------------------------------------------

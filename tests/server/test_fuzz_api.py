@@ -140,33 +140,6 @@ def _with_near_valid_ops(case: Any, ops: list[dict[str, Any]], seen: list[dict[s
     return case
 
 
-async def _run_fuzz(
-    *,
-    store: Store,
-    world: World,
-    database_url: str,
-    tmp_path: Path,
-    request: pytest.FixtureRequest,
-    authenticated: bool,
-) -> None:
-    seed = fault_seed()
-    hint = replay_hint(seed, request)
-    port = free_port()
-    server = exec_server(server_env(database_url, port), port, tmp_path / "serve.log")
-    loop = asyncio.get_running_loop()
-
-    def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=60)
-
-    try:
-        stats = await asyncio.to_thread(_fuzz, server, world, store, on_loop, authenticated, seed, hint)
-        problems = await fold_mismatches(store)
-        assert not problems, f"after fuzzing ({hint}):\n" + "\n".join(problems[:20])
-    finally:
-        server.stop()
-    print(f"fuzz ({'member' if authenticated else 'no credentials'}): {stats} ({hint})")
-
-
 @dataclass
 class _Fuzzer:
     """Sends one generated case, checks the answer and what it did to the store."""
@@ -267,27 +240,28 @@ def _fuzz(
     return fuzzer.stats
 
 
-async def test_fuzz_the_api_as_a_member(
-    store: Store, world: World, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+@pytest.mark.parametrize("authenticated", [True, False], ids=["as_a_member", "without_credentials"])
+async def test_fuzz_the_api(
+    store: Store,
+    world: World,
+    database_url: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    authenticated: bool,
 ) -> None:
-    await _run_fuzz(
-        store=store,
-        world=world,
-        database_url=database_url,
-        tmp_path=tmp_path,
-        request=request,
-        authenticated=True,
-    )
+    seed = fault_seed()
+    hint = replay_hint(seed, request)
+    port = free_port()
+    server = exec_server(server_env(database_url, port), port, tmp_path / "serve.log")
+    loop = asyncio.get_running_loop()
 
+    def on_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=60)
 
-async def test_fuzz_the_api_without_credentials(
-    store: Store, world: World, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    await _run_fuzz(
-        store=store,
-        world=world,
-        database_url=database_url,
-        tmp_path=tmp_path,
-        request=request,
-        authenticated=False,
-    )
+    try:
+        stats = await asyncio.to_thread(_fuzz, server, world, store, on_loop, authenticated, seed, hint)
+        problems = await fold_mismatches(store)
+        assert not problems, f"after fuzzing ({hint}):\n" + "\n".join(problems[:20])
+    finally:
+        server.stop()
+    print(f"fuzz ({'member' if authenticated else 'no credentials'}): {stats} ({hint})")

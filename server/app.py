@@ -171,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.store = Store(
             settings.database_url,
             lock_timeout=settings.lock_timeout_seconds,
+            queue_timeout=settings.queue_timeout_seconds,
             statement_timeout=settings.statement_timeout_seconds,
         )
         try:

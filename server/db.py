@@ -54,17 +54,19 @@ def create_engine(
     writer: bool = False,
     lock_timeout: float | None = None,
     statement_timeout: float | None = None,
+    pool_timeout: float | None = None,
 ) -> AsyncEngine:
     """An async engine for ``url``; on SQLite, ``writer`` makes it the single ``BEGIN IMMEDIATE`` writer.
 
-    Without timeouts (migrations) nothing is bounded but SQLite's file-lock wait (10 s).
+    Without timeouts (migrations) nothing is bounded but SQLite's file-lock wait (10 s). A pooled
+    connection is waited for ``pool_timeout``, by default ``lock_timeout``.
     """
     is_sqlite = url.startswith("sqlite")
     options: dict[str, Any] = {}
     if is_sqlite and writer:
         options.update(pool_size=1, max_overflow=0)
-    if lock_timeout is not None:
-        options.update(pool_timeout=lock_timeout)
+    if pool_timeout is not None or lock_timeout is not None:
+        options.update(pool_timeout=pool_timeout if pool_timeout is not None else lock_timeout)
     if not is_sqlite and (lock_timeout is not None or statement_timeout is not None):
         settings: dict[str, str] = {}
         if lock_timeout is not None:
@@ -128,15 +130,23 @@ def _concurrent_conflict(error: DBAPIError) -> bool:
 class Store:
     """The server's handle on the database."""
 
-    def __init__(self, url: str, *, lock_timeout: float = 5, statement_timeout: float = 30) -> None:
+    def __init__(
+        self, url: str, *, lock_timeout: float = 5, statement_timeout: float = 30, queue_timeout: float = 30
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.lock_timeout = lock_timeout
         self._read_engine = create_engine(url, lock_timeout=lock_timeout, statement_timeout=statement_timeout)
-        self._write_engine = (
-            create_engine(url, writer=True, lock_timeout=lock_timeout, statement_timeout=statement_timeout)
-            if self.is_sqlite
-            else self._read_engine
+        # Writers have a pool of their own, so that reads never queue for a connection behind them. On
+        # PostgreSQL a push waits for a pooled connection up to ``queue_timeout``: every holder is bounded by
+        # lock and statement timeouts, so the pool always moves, and a burst of pushes waits its turn
+        # instead of being turned away after ``lock_timeout`` (SQLite: the group commit's queue).
+        self._write_engine = create_engine(
+            url,
+            writer=True,
+            lock_timeout=lock_timeout,
+            statement_timeout=statement_timeout,
+            pool_timeout=None if self.is_sqlite else max(queue_timeout, lock_timeout),
         )
         # SQLite: best-effort writes take the file lock only if it is free this instant (busy_timeout 0).
         self._nowait_engine = (
@@ -148,7 +158,7 @@ class Store:
         self._write_sessions = async_sessionmaker(self._write_engine, expire_on_commit=False)
         self._nowait_sessions = async_sessionmaker(self._nowait_engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
-        self._grouped = GroupCommitter(self.write, lock_timeout=lock_timeout)
+        self._grouped = GroupCommitter(self.write, lock_timeout=lock_timeout, queue_timeout=queue_timeout)
 
     def _busy(self, what: str) -> Busy:
         return Busy(

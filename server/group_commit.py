@@ -8,9 +8,13 @@ then answers every push in the group. Each push still sees the ones before it (s
 sequence numbers follow theirs and the pull cursor stays gap-free; and no push is answered before its
 commit is durable, as the protocol promises.
 
-A push waits at most ``lock_timeout`` to be *started*; past that it leaves the queue untouched and the
-client gets ``503 busy`` with nothing stored. Once started it runs to its end (statement timeouts bound
-the database's part), so a 503 never hides a stored push.
+A queued push waits for its turn as long as the queue moves: it is given up on when no push ahead of it
+has finished for ``lock_timeout`` (the writer is stuck: a held lock, a hung disk), or when it has waited
+``queue_timeout`` in all (the server takes more than it can do). Either way it leaves the queue untouched
+and the client gets ``503 busy`` with nothing stored. Fifty phones pushing 200 ops each at once make a
+queue of several seconds that is all progress: shedding them after ``lock_timeout`` would make each send
+its whole batch again, on what may be a weak link. Once started a push runs to its end (statement
+timeouts bound the database's part), so a 503 never hides a stored push.
 """
 
 from __future__ import annotations
@@ -43,11 +47,13 @@ class GroupCommitter:
     """Runs queued works in shared transactions opened by ``begin`` (an async context manager factory
     that yields a session inside a transaction and commits when it exits)."""
 
-    def __init__(self, begin: Callable[[], Any], *, lock_timeout: float) -> None:
+    def __init__(self, begin: Callable[[], Any], *, lock_timeout: float, queue_timeout: float) -> None:
         self._begin = begin
         self._lock_timeout = lock_timeout
+        self._queue_timeout = max(queue_timeout, lock_timeout)
         self._queue: list[_Pending[Any]] = []
         self._drainer: asyncio.Task[None] | None = None
+        self._finished = 0  # pushes the drain has run to their end (stored or rolled back): its progress
 
     async def run(self, work: Work[T]) -> T:
         """Run ``work`` in the next group's transaction; return its result once that has committed."""
@@ -55,15 +61,25 @@ class GroupCommitter:
         self._queue.append(pending)
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain())
-        try:
-            await asyncio.wait_for(pending.started.wait(), timeout=self._lock_timeout)
-        except TimeoutError:
-            if not pending.started.is_set():
-                self._queue.remove(pending)
-                raise Busy(
-                    f"the write lock did not come within {self._lock_timeout:g} s; try again",
-                    retry_after=math.ceil(self._lock_timeout),
-                ) from None
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self._queue_timeout
+        while not pending.started.is_set():
+            finished = self._finished
+            wait = min(self._lock_timeout, give_up - loop.time())
+            try:
+                await asyncio.wait_for(pending.started.wait(), timeout=max(wait, 0))
+            except TimeoutError:
+                if pending.started.is_set():
+                    break
+                stuck = self._finished == finished
+                if stuck or loop.time() >= give_up:
+                    self._queue.remove(pending)
+                    why = (
+                        f"no write finished within {self._lock_timeout:g} s"
+                        if stuck
+                        else f"the queue of writes took over {self._queue_timeout:g} s"
+                    )
+                    raise Busy(f"{why}; try again", retry_after=math.ceil(self._lock_timeout)) from None
         return await pending.done
 
     async def _drain(self) -> None:
@@ -83,6 +99,7 @@ class GroupCommitter:
                                 outcomes.append((pending, await pending.work(session), None))
                         except Exception as failed:  # this push alone rolls back; the group goes on
                             outcomes.append((pending, None, failed))
+                        self._finished += 1
             except BaseException as error:  # the transaction itself failed: nobody's work was stored
                 for pending in group:
                     if not pending.done.done():

@@ -64,6 +64,8 @@ class Settings:
     body_timeout_seconds: int = 30
     max_connections: int = 1000
     lock_timeout_seconds: int = 5
+    # How long a push may wait its turn behind other writes while they keep finishing (group_commit.py).
+    queue_timeout_seconds: int = 30
     statement_timeout_seconds: int = 30
 
     @classmethod

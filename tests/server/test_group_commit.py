@@ -75,3 +75,53 @@ async def test_a_push_that_cannot_start_in_time_is_busy_and_stores_nothing(sqlit
     await asyncio.sleep(0.1)
     assert await marks(sqlite_store) == []
     await sqlite_store.dispose()
+
+
+async def store_with(tmp_path: Path, *, lock_timeout: float, queue_timeout: float) -> Store:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'q.sqlite3'}"
+    await migrate.upgrade(url)
+    store = Store(url, lock_timeout=lock_timeout, queue_timeout=queue_timeout)
+    async with store.write() as session:
+        await session.execute(text("CREATE TABLE marks (name TEXT PRIMARY KEY)"))
+    return store
+
+
+def slow_mark(name: str, seconds: float):  # type: ignore[no-untyped-def]
+    async def work(session: AsyncSession) -> str:
+        await session.execute(text("INSERT INTO marks VALUES (:n)"), {"n": name})
+        await asyncio.sleep(seconds)  # a push that takes a while: the queue behind it moves, slowly
+        return name
+
+    return work
+
+
+async def queue_behind_a_full_group(store: Store, *, pushes: int, seconds: float) -> list[object]:
+    """More pushes than one group takes, each `seconds` long: the last ones wait for the whole first group."""
+    tasks = [asyncio.create_task(store.write_grouped(slow_mark(f"p{i:02}", seconds))) for i in range(pushes)]
+    return await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_push_waits_its_turn_while_the_queue_moves_even_past_the_lock_timeout(tmp_path: Path) -> None:
+    # A burst of phones (the fan-in): 34 pushes of 0.05 s, 32 to a group, so the last two wait ~1.6 s for
+    # the first group — over the 0.5 s lock bound, but the writes ahead of them keep finishing.
+    store = await store_with(tmp_path, lock_timeout=0.5, queue_timeout=20)
+    started = asyncio.get_running_loop().time()
+    outcomes = await queue_behind_a_full_group(store, pushes=34, seconds=0.05)
+    waited = asyncio.get_running_loop().time() - started
+
+    assert waited > 1.0, "the last pushes really waited longer than the lock bound"
+    assert outcomes == [f"p{i:02}" for i in range(34)], [o for o in outcomes if not isinstance(o, str)]
+    assert await marks(store) == [f"p{i:02}" for i in range(34)]
+    await store.dispose()
+
+
+async def test_a_queue_longer_than_the_queue_timeout_turns_the_late_pushes_away_with_nothing_stored(
+    tmp_path: Path,
+) -> None:
+    store = await store_with(tmp_path, lock_timeout=0.5, queue_timeout=0.8)
+    outcomes = await queue_behind_a_full_group(store, pushes=34, seconds=0.05)
+
+    assert outcomes[:32] == [f"p{i:02}" for i in range(32)]
+    assert all(isinstance(outcome, Busy) for outcome in outcomes[32:]), outcomes[32:]
+    assert await marks(store) == [f"p{i:02}" for i in range(32)]
+    await store.dispose()

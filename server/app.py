@@ -180,6 +180,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await app.state.store.check_writable()
             yield
         finally:
+            watcher = getattr(app.state, "console_log_watcher", None)  # the console's live pages
+            if watcher is not None:
+                await watcher.close()
             await app.state.store.dispose()
 
     app = Starlette(

@@ -296,6 +296,7 @@ async def test_a_stream_sends_retry_the_fragment_heartbeats_and_ends_at_its_life
 
     started = time.monotonic()
     events = [e async for e in event_stream(render, watcher=watcher, limits=limits, event="alarms")]
+    await watcher.close()
 
     assert 0.6 <= time.monotonic() - started < 3
     assert events[0] == "retry: 2000\n\n" and events[1] == "event: alarms\ndata: <p>a</p>\n\n"
@@ -310,6 +311,7 @@ async def test_a_stream_whose_session_ended_says_end_and_stops(store: Store) -> 
         return None
 
     events = [e async for e in event_stream(render, watcher=watcher, limits=StreamLimits(), event="alarms")]
+    await watcher.close()
 
     assert events == ["retry: 2000\n\n", "event: end\ndata: logged_out\n\n"]
 
@@ -398,3 +400,18 @@ async def test_a_record_a_phone_syncs_reaches_an_open_alarms_stream_within_2_sec
         assert 'data-kind="escalation"' in fragment
     finally:
         await stream.close()
+
+
+async def test_closing_the_watcher_ends_its_polling_with_no_connection_left_open(store: Store) -> None:
+    # The app closes the watcher before it disposes the store: a poll cut off in the middle of opening a
+    # connection would leave an unclosed connection behind.
+    watcher = LogWatcher(store, poll_seconds=30)
+    listener = watcher.listen()
+    await asyncio.sleep(0.2)  # the first poll has run; the watcher now waits 30 s for the next
+
+    started = time.monotonic()
+    await watcher.close()
+
+    assert time.monotonic() - started < 5, "close() cuts the pause between polls short"
+    assert watcher._task is None and not listener.is_set()
+    assert store._read_engine.pool.checkedout() == 0

@@ -64,6 +64,7 @@ class LogWatcher:
         self._poll = poll_seconds
         self._listeners: set[asyncio.Event] = set()
         self._task: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
         self.seq: int | None = None
 
     async def _read_seq(self) -> int:
@@ -71,7 +72,7 @@ class LogWatcher:
             return await visible_end(session)
 
     async def _run(self) -> None:
-        while self._listeners:
+        while self._listeners and not self._closing.is_set():
             try:
                 seq = await self._read_seq()
             except Exception:  # a busy or restarting database: try again at the next poll
@@ -81,7 +82,8 @@ class LogWatcher:
                     for listener in self._listeners:
                         listener.set()
                 self.seq = seq
-            await asyncio.sleep(self._poll)
+            with contextlib.suppress(TimeoutError):  # the pause between polls, cut short by close()
+                await asyncio.wait_for(self._closing.wait(), timeout=self._poll)
         self._task = None
 
     def listen(self) -> asyncio.Event:
@@ -94,6 +96,14 @@ class LogWatcher:
 
     def leave(self, listener: asyncio.Event) -> None:
         self._listeners.discard(listener)
+
+    async def close(self) -> None:
+        """Stop polling and wait until a read under way has ended (before the store is disposed: a poll
+        cancelled in the middle of opening a connection would leave that connection unclosed)."""
+        self._listeners.clear()
+        self._closing.set()
+        if self._task is not None:
+            await self._task
 
 
 async def event_stream(

@@ -12,21 +12,18 @@ from server.db import Store
 from server.domain.ids import derived_record_id
 from server.models import Area, Household, OpRow, Role
 from server.settings import Settings
+from tests.server import console_support
 from tests.server.console_support import (
     Town,
     console_get,
     console_post,
     events,
-    make_town,
     marked_ids,
     person,
 )
 from tests.server.factories import Phone
 
-
-@pytest.fixture
-async def town(store: Store) -> Town:
-    return await make_town(store)
+town, dora = console_support.town, console_support.dora  # the shared fixtures
 
 
 @pytest.fixture
@@ -37,11 +34,6 @@ async def alice(store: Store, settings: Settings, town: Town) -> Phone:
 @pytest.fixture
 async def leader(store: Store, settings: Settings, town: Town) -> Phone:
     return await person(store, settings, town, "网格长王强", Role.GRID_LEADER)
-
-
-@pytest.fixture
-async def dora(store: Store, settings: Settings, town: Town) -> Phone:
-    return await person(store, settings, town, "刘芳", Role.COMMUNITY)
 
 
 async def household_ops(store: Store, household: str) -> list[OpRow]:

@@ -77,6 +77,9 @@ class RecordRow(Base):
         Index("ix_records_created_by_date_id", "created_by", "record_date", "id"),
         Index("ix_records_updated_seq", "updated_seq"),
         Index("ix_records_grid_updated", "grid_id", "updated_seq"),
+        # … and its "last change" sort filtered by a community or a type (migration 0012).
+        Index("ix_records_community_updated", "community_id", "updated_seq"),
+        Index("ix_records_type_updated", "type", "updated_seq"),
         Index("ix_records_open_due", "closed", "due_ms"),
     )
 

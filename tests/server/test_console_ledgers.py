@@ -17,11 +17,13 @@ from server.console.dates import OFFICE_TZ
 from server.console.services.ledger_files import csv_chunks
 from server.console.services.ledgers import LEDGERS, Cell, Column
 from server.console.services.masking import HIDDEN, mask_phone, masking_for
+from server.console.services.permissions import CONSOLE_ROLES
 from server.db import Store
 from server.models import Role
 from server.settings import Settings
 from tests.server.console_records_support import PHONE, fill, make_scene, mediation, push, request, step
-from tests.server.console_support import console_get, events
+from tests.server.console_support import console_get, events, make_town, person
+from tests.server.test_access import KINDS, VISIBLE, records_of_every_kind
 
 DAY_MS = 86_400_000
 SHEETS = ["走访台账", "窗帘行动台账", "群众诉求台账", "矛盾调解台账"]
@@ -261,3 +263,21 @@ async def test_csv_rows_are_sent_as_they_are_read_not_after_the_whole_file() -> 
         "第1批,2026-11-02,2026-11-02 09:30,1\r\n".encode(),
         "第2批,2026-11-03,2026-11-03 09:30,2\r\n".encode(),
     ]
+
+
+@pytest.mark.parametrize("role", sorted(CONSOLE_ROLES, key=list(Role).index), ids=lambda role: role.value)
+async def test_the_standard_ledgers_hold_exactly_what_the_access_rule_lets_the_caller_read(
+    client: httpx.AsyncClient, store: Store, settings: Settings, role: Role
+) -> None:
+    # The table of tests/server/test_access.py (role × record), run against the four standard ledgers as
+    # one workbook, as it is run there against pull, record reads, the list, a record's page and its export.
+    town = await make_town(store)
+    caller = await person(store, settings, town, "来访者", role)
+    records = await records_of_every_kind(client, store, settings, town, caller)
+
+    book = sheets_of(await console_get(client, caller, "/console/ledgers/export", format="xlsx"))
+
+    exported = {row["记录编号"] for rows in book.values() for row in by_header(rows)}
+    expected = dict(zip(KINDS, VISIBLE[role], strict=True))
+    assert {kind: records[kind] in exported for kind in KINDS} == expected
+    assert exported <= set(records.values())

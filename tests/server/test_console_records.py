@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
+from server.app import CONTENT_SECURITY_POLICY
 from server.console.services.records_list import _Cursor, _encode
 from server.db import Store
 from server.models import Role
@@ -271,3 +272,22 @@ async def test_exactly_one_full_page_has_no_next_link_and_an_empty_list_says_so(
     assert 'data-testid="record-none"' in empty.text and 'data-count="0"' in empty.text
     assert len(pages) == 1 and len(marked_ids(pages[0], "record-row")) == 50
     assert PREV.search(pages[0]) is None and NEXT.search(pages[0]) is None
+
+
+async def test_pages_1_2_and_7_carry_the_csp_and_no_inline_script_style_or_handlers(
+    client: httpx.AsyncClient, store: Store, settings: Settings
+) -> None:
+    scene = await make_scene(store, settings)
+    r = await fill(client, scene)
+
+    for path in ("/console/records", f"/console/records/{r['visit_a_1101']}", "/console/ledgers"):
+        page = await console_get(client, scene.dora, path)
+        assert page.status_code == 200, (path, page.text[-1500:])
+        assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert page.headers["cache-control"] == "no-store"
+        text = page.text
+        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", text) == [], path
+        assert "<style" not in text and not re.search(r"\sstyle=", text), path
+        assert not re.search(r"\son[a-z]+=", text), path
+        # Nothing from another site: every stylesheet and script is the console's (or the app's) own.
+        assert not re.search(r"""(?:src|href)=["'](?:https?:)?//""", text), path

@@ -27,10 +27,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth.principal import Principal
 from server.domain.declaration import RECORD_TYPES
 from server.domain.indexing import EVENT_TYPES, record_index, request_facts, work_events
-from server.models import Device, Household, Member, OpRow, RecordAccess, RecordRow, RequestFacts, WorkEvent
+from server.models import (
+    Area,
+    Device,
+    Household,
+    Member,
+    OpRow,
+    RecordAccess,
+    RecordRow,
+    RequestFacts,
+    WorkEvent,
+)
 from server.services.households import HOUSEHOLD_COLUMNS
 from server.services.log_end import draw_seqs
-from server.services.record_index import community_of_grids
 from server.services.scope import GraceWindow, grace_windows
 from sync import Op, RecordState, StateBuilder, state_from_storage, state_to_storage
 
@@ -93,15 +102,20 @@ async def prefetch(
     devices = await session.execute(
         select(Device.id, Device.revoked_at).where(Device.member_id == principal.member_id)
     )
+    # Each household's grid, and the grid's community (its parent area) for the records' index.
     households = await session.execute(
-        select(Household.id, Household.grid_id).where(
-            Household.id.in_(household_ids), Household.grid_id.in_(writable_grids)
-        )
+        select(Household.id, Household.grid_id, Area.parent_id)
+        .join(Area, Area.id == Household.grid_id)
+        .where(Household.id.in_(household_ids), Household.grid_id.in_(writable_grids))
     )
     stored = await session.execute(
         select(OpRow.op_id, OpRow.digest, OpRow.author_id).where(OpRow.op_id.in_(op_ids))
     )
-    known = await session.scalars(select(Member.id).where(Member.id.in_(named_members)))
+    known = (
+        (await session.scalars(select(Member.id).where(Member.id.in_(named_members)))).all()
+        if named_members
+        else []
+    )
     query = select(
         RecordRow.id, RecordRow.grid_id, RecordRow.created_by, RecordRow.restricted,
         RecordRow.started_ms, RecordRow.type, RecordRow.stage, RecordRow.record_date, RecordRow.state,
@@ -116,13 +130,14 @@ async def prefetch(
         found = await session.scalars(select(RecordAccess).where(RecordAccess.record_id.in_(restricted)))
         for access_row in found.all():
             access[access_row.record_id][access_row.member_id] = access_row
-    household_grid_map = {hid: gid for hid, gid in households}
+    household_rows = households.all()
+    household_grid_map = {hid: gid for hid, gid, _ in household_rows}
     return Batch(
         principal=principal,
         now_ms=now_ms,
         devices={device_id: revoked_at for device_id, revoked_at in devices},
         household_grids=household_grid_map,
-        grid_communities=await community_of_grids(session, set(household_grid_map.values())),
+        grid_communities={gid: community for _, gid, community in household_rows},
         grace=grace,
         stored_ops={oid: (digest, author) for oid, digest, author in stored},
         records={
@@ -138,7 +153,7 @@ async def prefetch(
         },
         builders={row.id: StateBuilder(state_from_storage(row.state)) for row in rows},
         access=access,
-        known_members=frozenset(known.all()),
+        known_members=frozenset(known),
     )
 
 

@@ -20,8 +20,9 @@ from server.models import Area, AreaLevel, Assignment, Role
 __all__ = ["GraceWindow", "grace_windows", "grids_in_scope", "grids_under"]
 
 
-def _grids_under_query(area_ids: Iterable[int]) -> Select[int]:
-    ids = list(area_ids)
+def _grids_under_query(area_ids: Iterable[int] | Select[int]) -> Select[int]:
+    """The grids in or under ``area_ids`` (ids, or a query of them: one statement either way)."""
+    ids = area_ids if isinstance(area_ids, Select) else list(area_ids)
     community = aliased(Area)
     return (
         select(Area.id)
@@ -40,10 +41,8 @@ async def grids_under(session: AsyncSession, area_ids: Iterable[int]) -> frozens
 async def grids_in_scope(session: AsyncSession, *, member_id: int, role: Role) -> frozenset[int]:
     if role == Role.ADMIN:
         return frozenset((await session.scalars(select(Area.id).where(Area.level == AreaLevel.GRID))).all())
-    areas = await session.scalars(
-        select(Assignment.area_id).where(Assignment.member_id == member_id, Assignment.ended_at.is_(None))
-    )
-    return await grids_under(session, list(areas.all()))
+    areas = select(Assignment.area_id).where(Assignment.member_id == member_id, Assignment.ended_at.is_(None))
+    return frozenset((await session.scalars(_grids_under_query(areas))).all())
 
 
 @dataclass(frozen=True)

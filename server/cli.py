@@ -87,6 +87,16 @@ async def _db_reindex(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_store(settings, work)
 
 
+async def _db_rebuild_records(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(store: Store) -> int:
+        async with store.write() as session:
+            count = await record_index.rebuild_from_log(session)
+        _emit(args, {"rebuilt": count}, f"rebuilt {count} records from the op log")
+        return 0
+
+    return await _with_store(settings, work)
+
+
 async def _db_backup(args: argparse.Namespace, settings: Settings) -> int:
     try:
         await backup.backup(settings.database_url, Path(args.file))
@@ -434,6 +444,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("db", "upgrade", _db_upgrade, "create or migrate the database")
     command("db", "reindex", _db_reindex, "recompute the records' index columns from their states")
+    command(
+        "db", "rebuild-records", _db_rebuild_records,
+        "replay every record's state from the op log, then its index columns and projections",
+    )  # fmt: skip
     backup_cmd = command("db", "backup", _db_backup, "write a consistent backup of the whole store to FILE")
     backup_cmd.add_argument("file", metavar="FILE")
     restore_cmd = command(

@@ -2,24 +2,29 @@
 
 Push calls :func:`set_index` for every record it stores, in its transaction. ``lianhu db upgrade`` calls
 :func:`index_missing` after migrating, for rows written before the columns existed (``started_ms`` null),
-and ``lianhu db reindex`` recomputes every row (after a change of an index rule).
+``lianhu db reindex`` recomputes every row from its stored state (after a change of an index rule), and
+``lianhu db rebuild-records`` (:func:`rebuild_from_log`) first replays each record's state from the op log,
+the source of truth, then does the same.
 """
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.domain.indexing import EVENT_TYPES, record_index, request_facts, work_events
-from server.models import Area, Household, RecordRow, RequestFacts, WorkEvent
-from sync import RecordState
+from server.models import Area, Household, OpRow, RecordRow, RequestFacts, WorkEvent
+from sync import Op, RecordState, apply_ops, parse_op
 
 __all__ = [
     "community_of_grids",
     "events_missing",
     "index_missing",
+    "rebuild_from_log",
     "reindex_all",
     "set_index",
     "set_projections",
@@ -72,8 +77,25 @@ async def community_of_grids(session: AsyncSession, grid_ids: Iterable[int]) -> 
     return {grid_id: parent for grid_id, parent in rows}
 
 
-async def _reindex(session: AsyncSession, *, only_missing: bool) -> int:
-    from server.services.records import load_state  # records imports access, which imports models
+async def _logged_ops(session: AsyncSession, record_ids: list[str]) -> dict[str, tuple[list[Op], int]]:
+    """Each record's ops from the op log, in log order, with their authors, and its last ``seq``."""
+    found: dict[str, list[Op]] = defaultdict(list)
+    last: dict[str, int] = {}
+    rows = await session.execute(
+        select(OpRow.record_id, OpRow.body, OpRow.author_id, OpRow.seq)
+        .where(OpRow.record_id.in_(record_ids))
+        .order_by(OpRow.seq)
+    )
+    for record_id, body, author, seq in rows:
+        found[record_id].append(parse_op({**json.loads(body), "author": author}, allow_author=True))
+        last[record_id] = seq
+    return {record_id: (ops, last[record_id]) for record_id, ops in found.items()}
+
+
+async def _reindex(session: AsyncSession, *, only_missing: bool, from_log: bool = False) -> int:
+    # records imports access, which imports models; households imports cursors
+    from server.services.households import project_household
+    from server.services.records import load_state, store_state
 
     done, after = 0, ""
     while True:
@@ -84,11 +106,17 @@ async def _reindex(session: AsyncSession, *, only_missing: bool) -> int:
         if not rows:
             return done
         communities = await community_of_grids(session, {row.grid_id for row in rows})
+        logged = await _logged_ops(session, [row.id for row in rows]) if from_log else {}
         for row in rows:
+            if row.id in logged:  # the log is the truth: the state is what its ops make, merged afresh
+                ops, last_seq = logged[row.id]
+                store_state(row, apply_ops(None, ops), last_seq)
             state = load_state(row)
             set_index(row, state, communities.get(row.grid_id))
             await session.flush()
             await set_projections(session, row, state)
+            if from_log and state.type == "household" and not state.is_erased:
+                await project_household(session, state.household, state.values(), row.updated_seq)
         done += len(rows)
         after = rows[-1].id
 
@@ -116,3 +144,10 @@ async def index_missing(session: AsyncSession) -> int:
 async def reindex_all(session: AsyncSession) -> int:
     """Recompute the index columns of every record; return how many."""
     return await _reindex(session, only_missing=False)
+
+
+async def rebuild_from_log(session: AsyncSession) -> int:
+    """Rebuild every record from the op log: its state replayed from its ops (``sync.apply_ops``), then
+    its index columns and projections (request facts, work events, a household's last visit and facts),
+    exactly what push keeps in its transaction. Returns how many records."""
+    return await _reindex(session, only_missing=False, from_log=True)

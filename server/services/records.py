@@ -25,7 +25,7 @@ def load_state(row: RecordRow) -> RecordState:
 def store_state(row: RecordRow, state: RecordState, seq: int) -> None:
     """Write ``state`` into ``row`` in the compact storage form and note the last op's sequence number."""
     row.state = state_to_storage(state)
-    row.deleted = state.is_deleted
+    row.deleted = state.is_deleted or state.is_erased  # an erased husk counts as deleted
     row.updated_seq = seq
 
 

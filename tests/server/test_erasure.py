@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +21,7 @@ from server.db import Store
 from server.models import Household, RecordRow, RequestFacts, WorkEvent
 from server.services.backup import backup
 from server.services.erasure import SERVER_REPLICA, SYSTEM_MEMBER_ID, Erased, erase_records, in_write
-from server.services.record_index import reindex_all
+from server.services.record_index import rebuild_from_log, reindex_all
 from server.services.resident import erase_household
 from server.services.restore import restore_keeping_erasures
 from server.services.retention import run_retention
@@ -298,15 +300,16 @@ async def test_lianhu_db_restore_applies_the_register_again(tmp_path: Path) -> N
         await store.dispose()
 
 
+@pytest.mark.parametrize("rebuild", [reindex_all, rebuild_from_log], ids=["reindex", "rebuild_from_the_log"])
 async def test_an_erased_request_loses_its_projections_and_reindexing_keeps_it_erased(
-    client: httpx.AsyncClient, world: World, store: Store
+    client: httpx.AsyncClient, world: World, store: Store, rebuild: Callable[[AsyncSession], Awaitable[int]]
 ) -> None:
     record = await closed_request(client, world.alice, world.dora, world.households_a[0])
     assert await projections_of(store, record) == (1, 1)  # its facts, and the return visit as work done
 
     await erase(store, record)
     async with store.write() as session:
-        await reindex_all(session)
+        await rebuild(session)
 
     assert await projections_of(store, record) == (0, 0)
     async with store.read() as session:

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from server.db import Store
 from server.domain.indexing import LOCAL_TZ, record_index
 from server.models import Household, RecordRow, RequestFacts
-from server.services.record_index import index_missing
+from server.services.record_index import index_missing, rebuild_from_log
 from sync import Op, RecordState, apply_op, encode_clock, uuid7
 from tests.server.factories import World
 
@@ -140,3 +140,45 @@ async def test_requests_keep_their_stage_times_and_households_their_last_visit(
     )
     assert facts.assigned_ms is not None and facts.assigned_ms >= facts.collected_ms
     assert home.last_visit == "2026-11-20", "a visit that found nobody home does not count"
+
+
+async def test_rebuild_from_the_op_log_gives_back_every_state_column_and_projection_push_wrote(
+    client: httpx.AsyncClient, store: Store, world: World
+) -> None:
+    household, record = world.households_a[0], uuid7()
+    visit = world.alice.op(household=household, fields={"date": "2026-11-20", "notes": "见到本人"})
+    edit = world.alice.op(household=household, record=visit["record"], fields={"notes": "见到本人，血压正常"})
+    fields = {"category": "repair", "description": "水管漏水", "urgency": "urgent"}
+    request = world.alice.op(household=household, record=record, type="request", fields=fields)
+    assign = world.dora.op(household=household, record=record, type="request", kind="append", field="steps",
+                           value={"step": "assign", "to": "物业公司"})  # fmt: skip
+    del assign["fields"]
+    for phone, ops in ((world.alice, [visit, edit, request]), (world.dora, [assign])):
+        response = await client.post("/api/sync/push", json={"ops": ops}, headers=phone.headers)
+        assert {r["status"] for r in response.json()["results"]} == {"accepted"}, response.text
+
+    columns = (RecordRow.id, RecordRow.state, RecordRow.updated_seq, RecordRow.deleted, RecordRow.record_date,
+               RecordRow.stage, RecordRow.closed, RecordRow.due_ms, RecordRow.summary, RecordRow.updated_by,
+               RecordRow.community_id)  # fmt: skip
+
+    async def snapshot() -> tuple[Any, ...]:
+        async with store.read() as session:
+            rows = (await session.execute(select(*columns).order_by(RecordRow.id))).all()
+            facts = await session.get(RequestFacts, record)
+            home = await session.get(Household, household)
+        assert facts is not None and home is not None
+        return [tuple(row) for row in rows], (facts.category, facts.assigned_to), home.last_visit
+
+    pushed = await snapshot()
+    # Lose everything push derived: states emptied of history, index columns, request facts, last visit.
+    async with store.write() as session:
+        empty = '{"deleted":[],"fields":{},"household":"","id":"","logs":{},"ops":[],"type":"visit","v":1}'
+        await session.execute(
+            update(RecordRow).values(state=empty, updated_seq=0, record_date=None, stage=None, summary="")
+        )
+        await session.execute(delete(RequestFacts))
+        await session.execute(update(Household).values(last_visit=None))
+    async with store.write() as session:
+        assert await rebuild_from_log(session) == 2
+
+    assert await snapshot() == pushed

@@ -34,6 +34,7 @@ KINDS = (
     "curtain_deadline_set",
     "export",
     "record_viewed",
+    "household_viewed",
     # PIPL (issue 9): reads of personal data through the API (server/services/read_audit.py) …
     "households_listed",
     "record_read",

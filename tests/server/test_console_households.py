@@ -67,6 +67,10 @@ async def test_a_grid_leader_puts_a_household_on_the_round_links_a_member_and_se
     assert (mine["curtain_round"], mine["covered_by"]) == (True, [alice.member_id])
     page = await console_get(client, leader, f"/console/households/{household}")
     assert marked_ids(page.text, "household-member") and 'data-done="saved"' not in page.text
+    viewed = await events(store, "household_viewed")  # the page shows people's details: audited (PIPL)
+    assert [(e.member_id, e.device_id, e.detail) for e in viewed] == [
+        (leader.member_id, leader.device_id, {"household": household})
+    ]
 
 
 async def test_the_household_list_filters_to_the_round(

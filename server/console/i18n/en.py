@@ -246,6 +246,7 @@ MESSAGES: dict[str, str] = {
     "nav.records": "Synced records",
     "nav.ledgers": "Ledgers",
     "audit.record_viewed": "Record details viewed",
+    "audit.household_viewed": "Household details viewed",
     "records.title": "Synced records",
     "records.export_xlsx": "Export Excel",
     "records.export_csv": "Export CSV",

@@ -239,6 +239,7 @@ MESSAGES: dict[str, str] = {
     "nav.records": "同步记录",
     "nav.ledgers": "台账导出",
     "audit.record_viewed": "查看记录详情",
+    "audit.household_viewed": "查看住户详情",
     "records.title": "同步记录",
     "records.export_xlsx": "导出 Excel",
     "records.export_csv": "导出 CSV",

@@ -24,6 +24,7 @@ from server.console.services.tree import area_options
 from server.console.services.work_areas import area_tree
 from server.models.household import CARE_LEVELS
 from server.routes.common import settings_of, store_of
+from server.services.audit import audit
 
 __all__ = ["deadline_set", "household_detail", "household_save", "households_page"]
 
@@ -68,6 +69,12 @@ async def household_detail(console: Console) -> Response:
     settings = settings_of(console.request)
     async with store_of(console.request).read() as session:
         view = await household_view(session, console.principal, household_id, settings.curtain_deadline)
+    # A household's page shows its people's details (head, phone, residents): audited like a record's.
+    async with store_of(console.request).write() as session:
+        await audit(
+            session, "household_viewed", member_id=console.principal.member_id,
+            device_id=console.principal.device_id, client=console.client, household=household_id,
+        )  # fmt: skip
     done = console.request.query_params.get("done")
     return await console.render(
         "household.html", nav="households", view=view, care_levels=CARE_LEVELS, labels=Labels(console.lang),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 
@@ -95,7 +96,7 @@ class RecordType:
     def restricted(self) -> bool:
         return self.readers_field is not None
 
-    @property
+    @cached_property  # asked twice for every op a push checks
     def member_fields(self) -> tuple[str, ...]:
         return tuple(name for name, spec in self.fields.items() if spec.holds_members)
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import migrate
 from server.auth.sessions import end_sessions
@@ -77,24 +78,34 @@ async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _db_reindex(args: argparse.Namespace, settings: Settings) -> int:
+async def _records_pass(
+    args: argparse.Namespace,
+    settings: Settings,
+    run: Callable[[AsyncSession], Awaitable[int]],
+    key: str,
+    said: str,
+) -> int:
+    """One pass over every record in one write transaction; says how many (``said`` takes ``{}``)."""
+
     async def work(store: Store) -> int:
         async with store.write() as session:
-            count = await record_index.reindex_all(session)
-        _emit(args, {"reindexed": count}, f"recomputed the index columns of {count} records")
+            count = await run(session)
+        _emit(args, {key: count}, said.format(count))
         return 0
 
     return await _with_store(settings, work)
+
+
+async def _db_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    return await _records_pass(
+        args, settings, record_index.reindex_all, "reindexed", "recomputed the index columns of {} records"
+    )
 
 
 async def _db_rebuild_records(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(store: Store) -> int:
-        async with store.write() as session:
-            count = await record_index.rebuild_from_log(session)
-        _emit(args, {"rebuilt": count}, f"rebuilt {count} records from the op log")
-        return 0
-
-    return await _with_store(settings, work)
+    return await _records_pass(
+        args, settings, record_index.rebuild_from_log, "rebuilt", "rebuilt {} records from the op log"
+    )
 
 
 async def _db_backup(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from server.domain.indexing import LOCAL_TZ, record_index
 from server.models import Household, RecordRow, RequestFacts
 from server.services.record_index import index_missing, rebuild_from_log
 from sync import Op, RecordState, apply_op, encode_clock, uuid7
+from tests.server.conftest import run_cli
 from tests.server.factories import World
 
 T0 = int(datetime(2026, 11, 30, 8, 0, tzinfo=LOCAL_TZ).timestamp() * 1000)
@@ -119,14 +121,7 @@ async def test_requests_keep_their_stage_times_and_households_their_last_visit(
     household, record = world.households_a[0], uuid7()
     visit = world.alice.op(household=household, fields={"date": "2026-11-20", "notes": "见到本人"})
     missed = world.alice.op(household=household, fields={"date": "2026-11-25", "not_home": True})
-    fields = {"category": "repair", "description": "水管漏水", "urgency": "urgent"}
-    request = world.alice.op(household=household, record=record, type="request", fields=fields)
-    assign = world.dora.op(household=household, record=record, type="request", kind="append", field="steps",
-                           value={"step": "assign", "to": "物业公司"})  # fmt: skip
-    del assign["fields"]
-    for phone, ops in ((world.alice, [visit, missed, request]), (world.dora, [assign])):
-        response = await client.post("/api/sync/push", json={"ops": ops}, headers=phone.headers)
-        assert {r["status"] for r in response.json()["results"]} == {"accepted"}, response.text
+    await push_with_a_request(client, world, record, [visit, missed])
 
     async with store.read() as session:
         facts = await session.get(RequestFacts, record)
@@ -143,19 +138,12 @@ async def test_requests_keep_their_stage_times_and_households_their_last_visit(
 
 
 async def test_rebuild_from_the_op_log_gives_back_every_state_column_and_projection_push_wrote(
-    client: httpx.AsyncClient, store: Store, world: World
+    client: httpx.AsyncClient, store: Store, world: World, database_url: str
 ) -> None:
     household, record = world.households_a[0], uuid7()
     visit = world.alice.op(household=household, fields={"date": "2026-11-20", "notes": "见到本人"})
     edit = world.alice.op(household=household, record=visit["record"], fields={"notes": "见到本人，血压正常"})
-    fields = {"category": "repair", "description": "水管漏水", "urgency": "urgent"}
-    request = world.alice.op(household=household, record=record, type="request", fields=fields)
-    assign = world.dora.op(household=household, record=record, type="request", kind="append", field="steps",
-                           value={"step": "assign", "to": "物业公司"})  # fmt: skip
-    del assign["fields"]
-    for phone, ops in ((world.alice, [visit, edit, request]), (world.dora, [assign])):
-        response = await client.post("/api/sync/push", json={"ops": ops}, headers=phone.headers)
-        assert {r["status"] for r in response.json()["results"]} == {"accepted"}, response.text
+    await push_with_a_request(client, world, record, [visit, edit])
 
     columns = (RecordRow.id, RecordRow.state, RecordRow.updated_seq, RecordRow.deleted, RecordRow.record_date,
                RecordRow.stage, RecordRow.closed, RecordRow.due_ms, RecordRow.summary, RecordRow.updated_by,
@@ -182,3 +170,22 @@ async def test_rebuild_from_the_op_log_gives_back_every_state_column_and_project
         assert await rebuild_from_log(session) == 2
 
     assert await snapshot() == pushed
+    # The same through the command line, and `db reindex` (from the states) changes nothing after it.
+    rebuilt = run_cli("db", "rebuild-records", "--json", database_url=database_url)
+    reindexed = run_cli("db", "reindex", "--json", database_url=database_url)
+    assert (json.loads(rebuilt.stdout), json.loads(reindexed.stdout)) == ({"rebuilt": 2}, {"reindexed": 2})
+    assert await snapshot() == pushed
+
+
+async def push_with_a_request(client: httpx.AsyncClient, world: World, record: str, ops: list[Any]) -> None:
+    """Alice pushes ``ops`` and raises request ``record`` at the first household of grid A; the community
+    coordinator assigns it (转办)."""
+    household = world.households_a[0]
+    fields = {"category": "repair", "description": "水管漏水", "urgency": "urgent"}
+    request = world.alice.op(household=household, record=record, type="request", fields=fields)
+    assign = world.dora.op(household=household, record=record, type="request", kind="append", field="steps",
+                           value={"step": "assign", "to": "物业公司"})  # fmt: skip
+    del assign["fields"]
+    for phone, batch in ((world.alice, [*ops, request]), (world.dora, [assign])):
+        response = await client.post("/api/sync/push", json={"ops": batch}, headers=phone.headers)
+        assert {r["status"] for r in response.json()["results"]} == {"accepted"}, response.text

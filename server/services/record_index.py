@@ -149,5 +149,6 @@ async def reindex_all(session: AsyncSession) -> int:
 async def rebuild_from_log(session: AsyncSession) -> int:
     """Rebuild every record from the op log: its state replayed from its ops (``sync.apply_ops``), then
     its index columns and projections (request facts, work events, a household's last visit and facts),
-    exactly what push keeps in its transaction. Returns how many records."""
+    as push keeps them in its transaction. ``record_access`` (since which op each reader of a restricted
+    record may read it, which pull's grants and drops follow) is left as it is. Returns how many records."""
     return await _reindex(session, only_missing=False, from_log=True)

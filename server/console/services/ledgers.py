@@ -37,10 +37,10 @@ from server.console.dates import OFFICE_TZ
 from server.console.i18n import translator
 from server.console.services.masking import Masking
 from server.console.services.record_labels import stage_label, type_label, value_label
-from server.console.services.records_list import LIST_COLUMNS, RecordFilter, record_rows
+from server.console.services.records_list import LIST_COLUMNS, RecordFilter, record_rows, row_names
 from server.db import Store
 from server.domain.declaration import RECORD_TYPES, Workflow
-from server.models import Area, Household, Member, RecordRow, RequestFacts
+from server.models import RecordRow, RequestFacts
 from sync import RecordState, state_from_storage
 
 __all__ = ["BATCH", "LEDGERS", "LIST_LEDGER", "Column", "Ledger", "ledger_rows"]
@@ -301,23 +301,11 @@ async def _context(
     facts: bool,
     now_ms: int,
 ) -> Context:
-    households = {
-        h.id: h
-        for h in await session.execute(
-            select(Household.id, Household.address, Household.head_name, Household.phone).where(
-                Household.id.in_({row.household_id for row in rows})
-            )
-        )
-    }
-    grid_query = select(Area.id, Area.name).where(Area.id.in_({r.grid_id for r in rows}))
-    grids = {grid_id: name for grid_id, name in await session.execute(grid_query)}
     found: dict[str, RequestFacts] = {}
     if facts:
         query = select(RequestFacts).where(RequestFacts.record_id.in_([r.id for r in rows]))
         found = {f.record_id: f for f in (await session.scalars(query)).all()}
-    member_ids: set[int] = {row.created_by for row in rows} | {
-        row.updated_by for row in rows if row.updated_by
-    }
+    member_ids: set[int] = set()  # besides creators and last authors: co-visitors, mediators, assignees
     for state in states:
         if state is not None:
             values = state.values()
@@ -325,13 +313,8 @@ async def _context(
                 value = values.get(name)
                 member_ids |= {v for v in value if type(v) is int} if isinstance(value, list) else set()
     member_ids |= {f.assigned_member for f in found.values() if f.assigned_member}
-    names = {
-        key: value
-        for key, value in await session.execute(
-            select(Member.id, Member.name).where(Member.id.in_(member_ids))
-        )
-    }
-    return Context(households, grids, names, found, masking, now_ms)
+    looked_up = await row_names(session, rows, member_ids)
+    return Context(looked_up.households, looked_up.grids, looked_up.members, found, masking, now_ms)
 
 
 async def ledger_rows(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -44,10 +44,12 @@ __all__ = [
     "ListedRecord",
     "RecordFilter",
     "RecordPage",
+    "RowNames",
     "count_records",
     "filter_from_params",
     "list_records",
     "record_rows",
+    "row_names",
 ]
 
 PAGE_SIZE: Final = 50
@@ -346,8 +348,19 @@ async def count_records(
 # ---- what a row shows --------------------------------------------------------------------------------------
 
 
-async def _described(session: AsyncSession, rows: Sequence[Any], masking: Masking) -> list[ListedRecord]:
-    """The page's rows with their household, grid and member names: three small lookups by id."""
+@dataclass(frozen=True)
+class RowNames:
+    """What a batch of record rows shows besides the rows: households (address, head, phone), grid names and
+    member names, by id."""
+
+    households: Mapping[str, Any]
+    grids: Mapping[int, str]
+    members: Mapping[int, str]
+
+
+async def row_names(session: AsyncSession, rows: Sequence[Any], more_members: Iterable[int] = ()) -> RowNames:
+    """Three small lookups by id for ``rows`` (the records list's page, a ledger's batch): their households,
+    their grids, and the members who created or last changed them, and ``more_members``."""
     households = {
         row.id: row
         for row in await session.execute(
@@ -359,12 +372,20 @@ async def _described(session: AsyncSession, rows: Sequence[Any], masking: Maskin
     grid_query = select(Area.id, Area.name).where(Area.id.in_({r.grid_id for r in rows}))
     grids = {grid_id: name for grid_id, name in await session.execute(grid_query)}
     member_ids = {row.created_by for row in rows} | {row.updated_by for row in rows if row.updated_by}
+    member_ids |= set(more_members)
     names = {
         key: value
         for key, value in await session.execute(
             select(Member.id, Member.name).where(Member.id.in_(member_ids))
         )
     }
+    return RowNames(households, grids, names)
+
+
+async def _described(session: AsyncSession, rows: Sequence[Any], masking: Masking) -> list[ListedRecord]:
+    """The page's rows with their household, grid and member names."""
+    looked_up = await row_names(session, rows)
+    households, grids, names = looked_up.households, looked_up.grids, looked_up.members
     listed = []
     for row in rows:
         household = households.get(row.household_id)

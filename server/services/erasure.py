@@ -47,6 +47,7 @@ from server.models import (
     WorkEvent,
 )
 from server.services.log_end import draw_seqs
+from server.services.record_index import recount_last_visits
 from sync import (
     HybridClock,
     Op,
@@ -310,7 +311,7 @@ async def _store_erasures(
         erased.append(Erased(row.id, row.type, row.household_id, body))
     await session.execute(OPS.insert(), new_ops)
     await session.flush()
-    await _recount_last_visits(session, {row.household_id for row in rows if row.type == "visit"})
+    await recount_last_visits(session, {row.household_id for row in rows if row.type == "visit"})
     if register:
         session.add_all(
             ErasureEntry(
@@ -325,17 +326,6 @@ async def _store_erasures(
             for item in erased
         )
     return erased
-
-
-async def _recount_last_visits(session: AsyncSession, household_ids: set[str]) -> None:
-    for household_id in sorted(household_ids):
-        latest = (
-            select(func.max(RecordRow.record_date))
-            .where(RecordRow.household_id == household_id, RecordRow.type == "visit")
-            .where(RecordRow.stage == "visited")
-            .scalar_subquery()
-        )
-        await session.execute(update(Household).where(Household.id == household_id).values(last_visit=latest))
 
 
 async def _register_missing(session: AsyncSession, entries: Sequence[RegisterEntry]) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Table, bindparam, case, func, select, update
+from sqlalchemy import BindParameter, Table, bindparam, case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +40,7 @@ from server.models import (
 )
 from server.services.households import HOUSEHOLD_COLUMNS
 from server.services.log_end import draw_seqs
+from server.services.record_index import recount_last_visits
 from server.services.scope import GraceWindow, grace_windows
 from sync import Op, RecordState, StateBuilder, state_from_storage, state_to_storage
 
@@ -301,14 +302,7 @@ async def _last_visits(
         await session.execute(
             table.update().where(table.c.id == bindparam("b_id")).values(last_visit=newer), rows
         )
-    for household_id in sorted(recount):
-        latest = (
-            select(func.max(RecordRow.record_date))
-            .where(RecordRow.household_id == household_id, RecordRow.type == "visit")
-            .where(RecordRow.stage == "visited")
-            .scalar_subquery()
-        )
-        await session.execute(update(Household).where(Household.id == household_id).values(last_visit=latest))
+    await recount_last_visits(session, recount)
 
 
 def _update_access(session: AsyncSession, batch: Batch, record_id: str, state: RecordState, seq: int) -> None:

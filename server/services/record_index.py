@@ -25,6 +25,7 @@ __all__ = [
     "events_missing",
     "index_missing",
     "rebuild_from_log",
+    "recount_last_visits",
     "reindex_all",
     "set_index",
     "set_projections",
@@ -58,18 +59,21 @@ async def set_projections(session: AsyncSession, row: RecordRow, state: RecordSt
         start = row.started_ms if row.started_ms is not None else 0
         await session.merge(RequestFacts(record_id=row.id, **request_facts(state, start=start)))
     elif state.type == "visit":
+        await recount_last_visits(session, {state.household})
+
+
+async def recount_last_visits(session: AsyncSession, household_ids: Iterable[str]) -> None:
+    """Set each household's ``last_visit`` again from its records: the latest day of a visit that found
+    someone home (not 未遇, not deleted). For when a visit may have gone back in time or away (an edit, an
+    erasure); a newer visit only moves it forward, which push does in one statement."""
+    for household_id in sorted(household_ids):
         latest = (
             select(func.max(RecordRow.record_date))
-            .where(
-                RecordRow.household_id == state.household,
-                RecordRow.type == "visit",
-                RecordRow.stage == "visited",
-            )
+            .where(RecordRow.household_id == household_id, RecordRow.type == "visit")
+            .where(RecordRow.stage == "visited")
             .scalar_subquery()
         )
-        await session.execute(
-            update(Household).where(Household.id == state.household).values(last_visit=latest)
-        )
+        await session.execute(update(Household).where(Household.id == household_id).values(last_visit=latest))
 
 
 async def community_of_grids(session: AsyncSession, grid_ids: Iterable[int]) -> Mapping[int, int | None]:

@@ -34,10 +34,13 @@ def canonical_json(obj: JSON) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def checked_json(value: object, path: str, depth: int = 0) -> JSON:
+def checked_json(value: object, path: str, depth: int = 0, *, allow_nul: bool = True) -> JSON:
     """Return a deep copy of ``value`` if it is plain JSON, else raise :class:`JSONValueError`.
 
-    Strings must be encodable as UTF-8 (no lone surrogates), since digests hash the UTF-8 bytes.
+    Strings must be encodable as UTF-8 (no lone surrogates), since digests hash the UTF-8 bytes. With
+    ``allow_nul=False`` they must not hold U+0000 either: new ops are refused it, because PostgreSQL cannot
+    store it in text and both stores must accept exactly the same ops (states stored before that rule still
+    load).
     """
     if value is None or isinstance(value, bool | int):
         return value
@@ -46,26 +49,32 @@ def checked_json(value: object, path: str, depth: int = 0) -> JSON:
             raise JSONValueError(path, f"must be a finite number, got {value!r}")
         return value
     if isinstance(value, str):
-        check_text(value, path)
+        check_text(value, path, allow_nul=allow_nul)
         return value
     if depth >= MAX_JSON_DEPTH:
         raise JSONValueError(path, f"nests deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, list):
-        return [checked_json(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)]
+        return [
+            checked_json(item, f"{path}[{index}]", depth + 1, allow_nul=allow_nul)
+            for index, item in enumerate(value)
+        ]
     if isinstance(value, dict):
         copy: dict[str, JSON] = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 raise JSONValueError(path, f"has a key that is not a string: {key!r}")
-            check_text(key, path)
-            copy[key] = checked_json(item, f"{path}.{key}", depth + 1)
+            check_text(key, path, allow_nul=allow_nul)
+            copy[key] = checked_json(item, f"{path}.{key}", depth + 1, allow_nul=allow_nul)
         return copy
     raise JSONValueError(path, f"must be a JSON value, got a {type(value).__name__}")
 
 
-def check_text(text: str, path: str) -> None:
-    """Raise :class:`JSONValueError` if ``text`` cannot be encoded as UTF-8 (a lone surrogate)."""
+def check_text(text: str, path: str, *, allow_nul: bool = True) -> None:
+    """Raise :class:`JSONValueError` if ``text`` cannot be encoded as UTF-8 (a lone surrogate), or holds
+    U+0000 when ``allow_nul`` is false."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise JSONValueError(path, f"contains a lone surrogate at index {exc.start}") from None
+    if not allow_nul and "\x00" in text:
+        raise JSONValueError(path, f"contains the character U+0000 at index {text.index(chr(0))}")

@@ -32,13 +32,16 @@ _FIELD_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _HOUSEHOLD_MAX: Final = 64
 
 
-def parse_op(obj: object, *, allow_author: bool = False) -> Op:
+def parse_op(obj: object, *, allow_author: bool = False, allow_nul: bool = False) -> Op:
     """Validate a decoded JSON op and return it as an :class:`~sync.op.Op`.
 
     Raises :class:`~sync.errors.OpError` with code ``author_not_allowed`` when ``obj`` carries ``author``
     and ``allow_author`` is false (clients never send it), else ``invalid_op`` with a message naming the
     offending key, what was expected and what was found. With ``allow_author`` (ops the server sends
     back), ``author`` is optional and must be an int. JSON values are deep-copied.
+
+    Text must not hold U+0000 (PostgreSQL cannot store it, and both stores must accept the same ops);
+    ``allow_nul`` lets ops stored before that rule be read back.
     """
     if not isinstance(obj, dict):
         raise _invalid(f"an op must be a JSON object, got {_json_type(obj)}")
@@ -50,27 +53,31 @@ def parse_op(obj: object, *, allow_author: bool = False) -> Op:
     kind = _kind(obj)
     _check_keys(obj, kind, allow_author=allow_author)
     op_id = _uuid7("id", obj["id"])
-    record, type_, household = parse_record_head(obj["record"], obj["type"], obj["household"])
+    record, type_, household = parse_record_head(
+        obj["record"], obj["type"], obj["household"], allow_nul=allow_nul
+    )
     clock = _clock(obj["clock"])
     replica = _matching("replica", obj["replica"], _REPLICA_RE, "[0-9a-z]{1,32}")
     fields: dict[str, JSON] | None = None
     field: str | None = None
     value: JSON = None
     if kind == "set":
-        fields = _fields(obj["fields"])
+        fields = _fields(obj["fields"], allow_nul)
     elif kind == "append":
         field = _field_name("field", obj["field"])
-        value = _json("value", obj["value"])
+        value = _json("value", obj["value"], allow_nul)
     author = _author(obj["author"]) if "author" in obj else None
     return Op(op_id, record, type_, household, clock, replica, kind, fields, field, value, author)
 
 
-def parse_record_head(record: object, type_: object, household: object) -> tuple[str, str, str]:
+def parse_record_head(
+    record: object, type_: object, household: object, *, allow_nul: bool = False
+) -> tuple[str, str, str]:
     """Validate the ``record``, ``type`` and ``household`` of a record as :func:`parse_op` does."""
     return (
         _uuid7("record", record),
         _matching("type", type_, _TYPE_RE, "[a-z][a-z0-9_]{0,31}"),
-        _household(household),
+        _household(household, allow_nul),
     )
 
 
@@ -130,12 +137,12 @@ def _matching(key: str, value: object, pattern: re.Pattern[str], shown: str) -> 
     return text
 
 
-def _household(value: object) -> str:
+def _household(value: object, allow_nul: bool) -> str:
     text = _string("household", value)
     if not 0 < len(text) <= _HOUSEHOLD_MAX:
         raise _invalid(f"key 'household' must be 1 to {_HOUSEHOLD_MAX} characters, got {len(text)}")
     try:
-        check_text(text, "household")
+        check_text(text, "household", allow_nul=allow_nul)
     except JSONValueError as exc:
         raise _invalid(f"key {exc.path!r} {exc.problem}") from None
     return text
@@ -154,7 +161,7 @@ def _field_name(key: str, value: object) -> str:
     return _matching(key, value, _FIELD_RE, "[a-z][a-z0-9_]{0,63}")
 
 
-def _fields(value: object) -> dict[str, JSON]:
+def _fields(value: object, allow_nul: bool) -> dict[str, JSON]:
     if not isinstance(value, dict):
         raise _invalid(f"key 'fields' must be an object, got {_json_type(value)} {quote(value)}")
     if not value:
@@ -163,13 +170,13 @@ def _fields(value: object) -> dict[str, JSON]:
     for name, item in value.items():
         if not isinstance(name, str) or not _FIELD_RE.fullmatch(name):
             raise _invalid(f"field name {quote(name)} in 'fields' must match [a-z][a-z0-9_]{{0,63}}")
-        fields[name] = _json(f"fields.{name}", item)
+        fields[name] = _json(f"fields.{name}", item, allow_nul)
     return fields
 
 
-def _json(path: str, value: object) -> JSON:
+def _json(path: str, value: object, allow_nul: bool) -> JSON:
     try:
-        return checked_json(value, path)
+        return checked_json(value, path, allow_nul=allow_nul)
     except JSONValueError as exc:
         raise _invalid(f"{exc.path} {exc.problem}") from None
 

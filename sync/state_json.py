@@ -90,7 +90,7 @@ def state_from_json(obj: object) -> RecordState:
     state_obj = _object(obj, keys, "state")
     try:
         record, type_, household = parse_record_head(
-            state_obj["id"], state_obj["type"], state_obj["household"]
+            state_obj["id"], state_obj["type"], state_obj["household"], allow_nul=True
         )
     except OpError as exc:
         raise ValueError(f"state: {exc.message}") from None
@@ -100,7 +100,7 @@ def state_from_json(obj: object) -> RecordState:
         if op_obj["author"] is None:
             del op_obj["author"]
         try:
-            op = parse_op(op_obj, allow_author=True)
+            op = parse_op(op_obj, allow_author=True, allow_nul=True)  # stored before U+0000 was refused
         except OpError as exc:
             raise ValueError(f"state holds a malformed write: {exc.message}") from None
         builder.apply(op)

@@ -108,9 +108,12 @@ async def _read_form(request: Request) -> Form:
             raise BadForm(f"the form is larger than {MAX_FORM_BYTES} bytes")
     try:
         text = bytes(body).decode("utf-8")
-        return Form(parse_qs(text, keep_blank_values=True, max_num_fields=100, errors="strict"))
+        fields = parse_qs(text, keep_blank_values=True, max_num_fields=100, errors="strict")
     except (UnicodeDecodeError, ValueError) as error:
         raise BadForm(f"the form cannot be read: {error}") from None
+    if any("\x00" in value for values in fields.values() for value in values):
+        raise BadForm("the form holds the character U+0000, which no field may contain")
+    return Form(fields)
 
 
 @dataclass

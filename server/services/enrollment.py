@@ -35,6 +35,7 @@ from server.models import AuthMethod, Device, EnrollmentCode, Member
 from server.services.audit import audit
 from server.services.members import scope_summaries
 from server.settings import Settings
+from sync.json_value import JSONValueError, check_text
 
 __all__ = [
     "EnrollOptions",
@@ -215,6 +216,10 @@ def _check_options(options: EnrollOptions) -> None:
         raise BadRequest(
             "invalid_request", f"label must be at most {MAX_LABEL_CHARS} characters", "设备名称过长"
         )
+    try:
+        check_text(options.label, "label", allow_nul=False)
+    except JSONValueError as error:
+        raise BadRequest("invalid_request", str(error), "设备名称含有无效字符") from None
 
 
 async def _enroll(

@@ -91,7 +91,9 @@ async def _logged_ops(session: AsyncSession, record_ids: list[str]) -> dict[str,
         .order_by(OpRow.seq)
     )
     for record_id, body, author, seq in rows:
-        found[record_id].append(parse_op({**json.loads(body), "author": author}, allow_author=True))
+        found[record_id].append(
+            parse_op({**json.loads(body), "author": author}, allow_author=True, allow_nul=True)
+        )
         last[record_id] = seq
     return {record_id: (ops, last[record_id]) for record_id, ops in found.items()}
 

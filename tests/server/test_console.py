@@ -163,6 +163,21 @@ async def test_a_form_the_console_did_not_send_is_refused_and_changes_nothing(
         assert (await session.get(Member, alice.member_id)).active  # type: ignore[union-attr]
 
 
+async def test_a_form_field_holding_u0000_is_a_clear_400_and_changes_nothing(
+    client: httpx.AsyncClient, store: Store, settings: Settings
+) -> None:
+    dora, alice = await dora_and_alice(store, settings)
+
+    response = await console_post(
+        client, dora, f"/console/members/{alice.member_id}/deactivate", {"confirm": "yes", "note": "a\x00"}
+    )
+
+    assert response.status_code == 400
+    assert 'data-code="invalid_request"' in response.text
+    async with store.read() as session:
+        assert (await session.get(Member, alice.member_id)).active  # type: ignore[union-attr]
+
+
 async def test_the_login_page_runs_the_apps_own_login_and_never_redirects_off_site(
     client: httpx.AsyncClient, store: Store, settings: Settings
 ) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,10 @@ async def enroll_device_key(
     body = start.json()
     signature = key.sign("lianhu-enroll", ORIGIN, body["device_key"]["challenge"])
     payload = {"ceremony": body["ceremony"], "public_key": key.jwk, "signature": signature, **extra}
-    return await client.post("/api/enroll/device-key", json=payload), body
+    # json.dumps escapes what httpx's encoder refuses (a lone surrogate), so such labels reach the server
+    content = json.dumps(payload)
+    headers = {"Content-Type": "application/json"}
+    return await client.post("/api/enroll/device-key", content=content, headers=headers), body
 
 
 async def a_member(store: Store, world: World) -> int:
@@ -177,6 +181,20 @@ async def test_bad_enrollment_requests_get_a_clear_error(
     error = response.json()["error"]
     assert error["code"] == code
     assert error["message"] and error["message_zh"]
+
+
+@pytest.mark.parametrize("label", ["平板\x00", "平板\ud800"], ids=["U+0000", "lone-surrogate"])
+async def test_a_device_label_no_store_can_hold_is_refused_and_stores_no_device(
+    client: httpx.AsyncClient, store: Store, world: World, label: str
+) -> None:
+    member_id = await a_member(store, world)
+
+    response, _ = await enroll_device_key(client, await new_code(store, member_id), DeviceKey(), label=label)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+    async with store.read() as session:
+        assert not (await session.scalars(select(Device).where(Device.member_id == member_id))).all()
 
 
 @pytest.mark.parametrize(

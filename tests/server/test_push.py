@@ -262,6 +262,7 @@ def _raw_push_body(good: dict[str, Any], bad_op_json: str) -> bytes:
 MALFORMED_OPS = {
     "lone surrogate": '{"x":"\\ud800"}',
     "lone surrogate in a field": None,  # filled in per test: a whole op with "\\udfff" in its notes
+    "U+0000 in a field": None,  # filled in per test: a whole op with "\\u0000" in its notes (PostgreSQL text)
     "NaN": '{"x":NaN}',
     "Infinity": '{"x":-Infinity}',
     "5,000-digit integer": '{"x":' + "9" * 5000 + "}",
@@ -277,8 +278,9 @@ async def test_a_malformed_op_is_rejected_on_its_own_and_its_neighbour_is_stored
     bad = MALFORMED_OPS[case]
     if bad is None:
         op = world.alice.op(household=world.households_a[0])
-        bad = json.dumps(op, ensure_ascii=False).replace("老人身体尚好", "\\udfff")
-        assert "\\udfff" in bad
+        escape = "\\u0000" if case.startswith("U+0000") else "\\udfff"
+        bad = json.dumps(op, ensure_ascii=False).replace("老人身体尚好", "老人" + escape)
+        assert escape in bad
 
     response = await client.post(
         "/api/sync/push",

@@ -43,7 +43,9 @@ def upgrade() -> None:
             {"ids": chunk},
         )
         for record_id, body, author in rows:
-            ops[record_id].append(parse_op({**json.loads(body), "author": author}, allow_author=True))
+            ops[record_id].append(
+                parse_op({**json.loads(body), "author": author}, allow_author=True, allow_nul=True)
+            )
         for record_id, record_ops in ops.items():
             if not record_ops:
                 continue

@@ -22,6 +22,7 @@ from server.db import Store
 from server.errors import ApiError, MethodNotAllowed, NotFound, api_error_handler
 from server.routes import api, auth, pwa, sync
 from server.services.cursors import CursorBox
+from server.services.read_audit import close_read_audit
 from server.settings import Settings
 
 __all__ = ["create_app"]
@@ -183,7 +184,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             watcher = getattr(app.state, "console_log_watcher", None)  # the console's live pages
             if watcher is not None:
                 await watcher.close()
-            await app.state.store.dispose()
+            try:
+                await close_read_audit(app.state.store)
+            finally:
+                await app.state.store.dispose()
 
     app = Starlette(
         routes=[

@@ -10,12 +10,15 @@ pull). So the row is written in a transaction of its own that takes no global lo
 one (``Store.write_nowait``): on PostgreSQL that always goes through at once; on SQLite it does whenever
 the one writer is idle. When it is not, the row is kept in memory and written by a flush in the background
 (``Store.write``, which does wait) within about a second, or together with the next read's row, whichever
-comes first. A process that dies in that second loses those rows: the known limit, in docs/privacy.md.
+comes first. A clean shutdown writes the rows still kept (:func:`close_read_audit`, from the app's
+lifespan, before the store is closed); a process that dies in that second loses them: the known limit, in
+docs/privacy.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from typing import Any
@@ -29,7 +32,7 @@ from server.models import AuditEvent
 from server.models.base import utcnow
 from server.services.audit import KINDS
 
-__all__ = ["READ_KINDS", "ReadAudit", "audit_read", "read_audit_of"]
+__all__ = ["READ_KINDS", "ReadAudit", "audit_read", "close_read_audit", "read_audit_of"]
 
 READ_KINDS = ("households_listed", "record_read", "history_read", "ops_pulled")
 RETRY_SECONDS = 0.5
@@ -43,6 +46,7 @@ class ReadAudit:
         self._store = store
         self._pending: list[dict[str, Any]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
 
     @property
     def pending(self) -> int:
@@ -82,19 +86,41 @@ class ReadAudit:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
+    async def close(self) -> None:
+        """At shutdown: let the background flush finish at once (never cancelled: a task cancelled while
+        it opens a connection would leave that connection unclosed), then write what is still pending."""
+        self._closing.set()
+        if self._flusher is not None:
+            await self._flusher
+        try:
+            await self.flush()
+        except Exception:  # Busy or a broken database: the rows are lost with the process; say so
+            _log.exception("read-audit rows lost at shutdown: %d not written", len(self._pending))
+
     async def _flush_soon(self) -> None:
         while self._pending:
-            await asyncio.sleep(RETRY_SECONDS)
+            if not self._closing.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), timeout=RETRY_SECONDS)
             try:
                 await self.flush()
             except Busy:
+                if self._closing.is_set():
+                    return  # close() tries once more itself
                 continue
-            except Exception:  # a disposed store (shutdown) or a broken database: say so, keep the rows
+            except Exception:  # a broken database: say so, keep the rows
                 _log.exception("read-audit rows not written yet: %d pending", len(self._pending))
                 return
 
 
 _AUDITS: weakref.WeakKeyDictionary[Store, ReadAudit] = weakref.WeakKeyDictionary()
+
+
+async def close_read_audit(store: Store) -> None:
+    """Write the read-audit rows ``store`` still keeps in memory (if it ever kept any): at shutdown."""
+    audit = _AUDITS.pop(store, None)
+    if audit is not None:
+        await audit.close()
 
 
 def read_audit_of(store: Store) -> ReadAudit:

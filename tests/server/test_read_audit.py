@@ -89,3 +89,22 @@ async def test_an_audited_read_does_not_wait_for_a_writer_and_its_row_follows(
     (event,) = await audit_events(store, "ops_pulled")
     assert (event.member_id, event.detail) == (world.alice.member_id, {"ops": 1, "records": 1})
     assert read_audit_of(app_store).pending == 0
+
+
+async def test_a_clean_shutdown_writes_the_rows_still_kept_in_memory(
+    settings: Settings, world: World, store: Store
+) -> None:
+    app = create_app(replace(settings, lock_timeout_seconds=1))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+            await accepted(http, world.alice, visit(world.alice, world.households_a[0], "2026-11-21", NOTES))
+            async with write_lock_held_elsewhere(settings.database_url):
+                pulled = await http.get("/api/sync/pull", headers=world.alice.headers)
+            assert pulled.status_code == 200
+            kept = read_audit_of(app.state.store).pending
+        # the lifespan ends here, well within the background flush's first wait
+
+    assert kept == (1 if store.is_sqlite else 0)
+    (event,) = await audit_events(store, "ops_pulled")
+    assert (event.member_id, event.detail) == (world.alice.member_id, {"ops": 1, "records": 1})

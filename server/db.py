@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.errors import Busy
 from server.group_commit import GroupCommitter
+from server.services.scope import ScopeCache
 
 __all__ = ["Store", "StoreNotWritable", "create_engine"]
 
@@ -159,6 +160,8 @@ class Store:
         self._nowait_sessions = async_sessionmaker(self._nowait_engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
         self._grouped = GroupCommitter(self.write, lock_timeout=lock_timeout, queue_timeout=queue_timeout)
+        # Members' scopes, kept while the database's scope generation stands still (one cache per database).
+        self.scopes = ScopeCache()
 
     def _busy(self, what: str) -> Busy:
         return Busy(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth.sessions import resolve_session
 from server.errors import ApiError, Unauthenticated
 from server.models import Role
-from server.services.scope import grids_in_scope
+from server.services.scope import GraceWindow, ScopeCache, member_scope
 
 __all__ = ["CsrfFailed", "Principal", "authenticate"]
 
@@ -35,7 +35,8 @@ class CsrfFailed(ApiError):
 
 @dataclass(frozen=True)
 class Principal:
-    """A member acting through one enrolled device. ``grid_ids`` is the member's current scope."""
+    """A member acting through one enrolled device. ``grid_ids`` is the member's current scope;
+    ``ended_assignments`` the grids of their ended assignments, for the reassignment grace policy."""
 
     member_id: int
     member_name: str
@@ -48,6 +49,7 @@ class Principal:
     csrf_token: str
     session_last_seen: datetime
     grid_ids: frozenset[int]
+    ended_assignments: tuple[GraceWindow, ...]
 
     @property
     def is_coordinator(self) -> bool:
@@ -71,8 +73,12 @@ async def authenticate(
     authorization: str | None,
     csrf_header: str | None,
     now: datetime,
+    scopes: ScopeCache | None = None,
 ) -> Principal:
-    """Resolve the caller; raise ``unauthenticated`` (401) or ``csrf_failed`` (403)."""
+    """Resolve the caller; raise ``unauthenticated`` (401) or ``csrf_failed`` (403).
+
+    With ``scopes`` (the store's cache) the member's scope costs no query while it has not changed.
+    """
     bearer = _bearer(authorization)
     token = bearer or cookie
     if not token:
@@ -80,11 +86,16 @@ async def authenticate(
     found = await resolve_session(session, token, now=now)
     if found is None:
         raise Unauthenticated("the session has ended or expired; log in again")
-    live, device, member = found
+    live, device, member, generation = found
     # A cookie rides along on cross-site requests; a bearer header never does. Only cookies need CSRF proof.
     needs_csrf = bearer is None and method not in SAFE_METHODS
     if needs_csrf and not (csrf_header and hmac.compare_digest(csrf_header, live.csrf_token)):
         raise CsrfFailed()
+    scope = (
+        await scopes.get(session, member_id=member.id, role=member.role, generation=generation)
+        if scopes is not None and generation is not None
+        else await member_scope(session, member_id=member.id, role=member.role)
+    )
     return Principal(
         member_id=member.id,
         member_name=member.name,
@@ -96,5 +107,6 @@ async def authenticate(
         session_id=live.id,
         csrf_token=live.csrf_token,
         session_last_seen=live.last_seen_at,
-        grid_ids=await grids_in_scope(session, member_id=member.id, role=member.role),
+        grid_ids=scope.grid_ids,
+        ended_assignments=scope.ended,
     )

@@ -16,6 +16,7 @@ from server.auth.secrets import hash_secret, new_token
 from server.db import Store
 from server.errors import Busy
 from server.models import Device, Member, Session
+from server.services.scope import scope_generation
 from server.settings import Settings
 
 __all__ = [
@@ -60,11 +61,12 @@ async def open_session(
 
 async def resolve_session(
     session: AsyncSession, token: str, *, now: datetime
-) -> tuple[Session, Device, Member] | None:
-    """The live session for ``token`` with its device and member, or None (unknown, ended, expired, idle)."""
+) -> tuple[Session, Device, Member, int | None] | None:
+    """The live session for ``token`` with its device and member, or None (unknown, ended, expired, idle);
+    with the scope generation read in the same statement (``server.services.scope.ScopeCache``)."""
     row = (
         await session.execute(
-            select(Session, Device, Member)
+            select(Session, Device, Member, scope_generation().scalar_subquery())
             .join(Device, Device.id == Session.device_id)
             .join(Member, Member.id == Session.member_id)
             .where(Session.token_hash == hash_secret(token))
@@ -72,14 +74,14 @@ async def resolve_session(
     ).first()
     if row is None:
         return None
-    live, device, member = row
+    live, device, member, generation = row
     if live.ended_at is not None or live.expires_at <= now:
         return None
     if live.last_seen_at + timedelta(seconds=live.idle_seconds) <= now:
         return None
     if not device.usable or not member.active:
         return None
-    return live, device, member
+    return live, device, member, generation
 
 
 async def touch_session(store: Store, session_id: int, now: datetime) -> bool:

@@ -223,6 +223,7 @@ async def authenticated_post(request: Request) -> tuple[Principal, Form] | Respo
             principal = await authenticate(
                 session, method="POST", cookie=request.cookies.get(COOKIE_NAME), authorization=None,
                 csrf_header=form.get("csrf_token") or None, now=datetime.now(UTC),
+                scopes=store_of(request).scopes,
             )  # fmt: skip
     except Unauthenticated:
         return _to_login(request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.models.area import Area, AreaLevel
+from server.models.area import Area, AreaLevel, ScopeGeneration
 from server.models.audit import AuditEvent
 from server.models.auth_state import Ceremony, Session
 from server.models.base import Base
@@ -33,6 +33,7 @@ __all__ = [
     "RecordRow",
     "RequestFacts",
     "Role",
+    "ScopeGeneration",
     "Session",
     "WorkEvent",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import BigInteger, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base
@@ -39,3 +39,18 @@ class Area(Base):
     curtain_deadline: Mapped[str | None] = mapped_column(String(5))
 
     parent: Mapped[Area | None] = relationship(remote_side=[id], lazy="raise")
+
+
+class ScopeGeneration(Base):
+    """One row: a counter the database moves on whenever anyone's scope may have changed.
+
+    Triggers (migration ``0013_scope_generation``) add one to ``value`` on every write to ``assignments`` or
+    ``areas`` and on a change of a member's role, whoever writes. Each server process keeps members'
+    scopes while the counter stands still (``server.services.scope.ScopeCache``), so a request needs no
+    scope query, and any change is seen by every process on its next request.
+    """
+
+    __tablename__ = "scope_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, server_default="0")

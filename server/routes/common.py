@@ -71,6 +71,7 @@ async def current_principal(request: Request) -> Principal:
             authorization=request.headers.get("authorization"),
             csrf_header=request.headers.get("x-csrf-token"),
             now=now,
+            scopes=store.scopes,
         )
     if principal.session_last_seen + TOUCH_INTERVAL <= now:
         await touch_session(store, principal.session_id, now)  # best effort: never waits for writers

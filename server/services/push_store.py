@@ -41,7 +41,7 @@ from server.models import (
 from server.services.households import HOUSEHOLD_COLUMNS
 from server.services.log_end import draw_seqs
 from server.services.record_index import recount_last_visits
-from server.services.scope import GraceWindow, grace_windows
+from server.services.scope import GraceWindow
 from sync import Op, RecordState, StateBuilder, state_from_storage, state_to_storage
 
 __all__ = ["Batch", "StoredRecord", "prefetch", "write_batch"]
@@ -96,9 +96,11 @@ async def prefetch(
     record_ids = {op.record for op in ops}
     household_ids = {op.household for op in ops}
     now = datetime.fromtimestamp(now_ms / 1000, UTC)
-    grace = await grace_windows(
-        session, member_id=principal.member_id, now=now, grace=timedelta(days=grace_days)
-    )
+    grace = [
+        window
+        for window in principal.ended_assignments
+        if window.ended_at >= now - timedelta(days=grace_days)
+    ]
     writable_grids = principal.grid_ids | {window.grid_id for window in grace}
     devices = await session.execute(
         select(Device.id, Device.revoked_at).where(Device.member_id == principal.member_id)

@@ -84,8 +84,9 @@ async def alarms_stream(request: Request) -> Response:
         async with store.read() as session:
             try:  # the session again each time (not touched: an open page does not keep it alive)
                 caller = await authenticate(
-                    session, method="GET", cookie=cookie, authorization=None, csrf_header=None, now=now
-                )
+                    session, method="GET", cookie=cookie, authorization=None, csrf_header=None, now=now,
+                    scopes=store.scopes,
+                )  # fmt: skip
             except Unauthenticated:
                 return None
             scope = await console_scope(session, caller)

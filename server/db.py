@@ -56,8 +56,11 @@ def create_engine(
     lock_timeout: float | None = None,
     statement_timeout: float | None = None,
     pool_timeout: float | None = None,
+    durable: bool = True,
 ) -> AsyncEngine:
-    """An async engine for ``url``; on SQLite, ``writer`` makes it the single ``BEGIN IMMEDIATE`` writer.
+    """An async engine for ``url``; on SQLite, ``writer`` makes it the single ``BEGIN IMMEDIATE`` writer,
+    and ``durable=False`` lets its commits return before they reach the disk (``synchronous=NORMAL``: a
+    commit survives the process dying, not the machine losing power).
 
     Without timeouts (migrations) nothing is bounded but SQLite's file-lock wait (10 s). A pooled
     connection is waited for ``pool_timeout``, by default ``lock_timeout``.
@@ -85,7 +88,9 @@ def create_engine(
     engine = create_async_engine(url, **options)
     if is_sqlite:
         busy_ms = 10_000 if lock_timeout is None else _ms(lock_timeout)
-        _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if writer else "BEGIN", busy_ms=busy_ms)
+        _configure_sqlite(
+            engine, begin="BEGIN IMMEDIATE" if writer else "BEGIN", busy_ms=busy_ms, durable=durable
+        )
     return engine
 
 
@@ -93,14 +98,20 @@ def _ms(seconds: float) -> int:
     return max(1, math.ceil(seconds * 1000))
 
 
-def _configure_sqlite(engine: AsyncEngine, *, begin: str, busy_ms: int) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, begin: str, busy_ms: int, durable: bool) -> None:
     # SQLAlchemy's documented recipe: turn off the sqlite3 module's own transaction handling and emit BEGIN
     # ourselves, so that SELECTs and DDL run inside real transactions too.
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", f"busy_timeout={busy_ms}"):
+        synchronous = "FULL" if durable else "NORMAL"
+        for pragma in (
+            "journal_mode=WAL",
+            f"synchronous={synchronous}",
+            "foreign_keys=ON",
+            f"busy_timeout={busy_ms}",
+        ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -149,9 +160,10 @@ class Store:
             statement_timeout=statement_timeout,
             pool_timeout=None if self.is_sqlite else max(queue_timeout, lock_timeout),
         )
-        # SQLite: best-effort writes take the file lock only if it is free this instant (busy_timeout 0).
+        # SQLite: best-effort writes take the file lock only if it is free this instant (busy_timeout 0),
+        # and commit without waiting for the disk (see write_nowait).
         self._nowait_engine = (
-            create_engine(url, lock_timeout=0, statement_timeout=statement_timeout)
+            create_engine(url, lock_timeout=0, statement_timeout=statement_timeout, durable=False)
             if self.is_sqlite
             else self._read_engine
         )
@@ -243,14 +255,22 @@ class Store:
     @asynccontextmanager
     async def write_nowait(self) -> AsyncIterator[AsyncSession]:
         """A small write outside the serialized writers, for bookkeeping that may be skipped (a session's
-        last-seen time): it never waits for a lock held by anyone else but raises ``Busy`` at once.
+        last-seen time, a read-audit row): it never waits for a lock held by anyone else but raises
+        ``Busy`` at once, and it never waits for the disk either: the commit is visible at once and survives
+        the server process dying, but not a power cut in the next fraction of a second (PostgreSQL's
+        ``synchronous_commit = off``, SQLite's ``synchronous = NORMAL``). That saves a pull a disk flush.
 
         It must not create ops (those need :meth:`write`, which keeps the pull cursor gap-free).
         """
         try:
             async with self._nowait_sessions() as session, session.begin():
-                if not self.is_sqlite:  # 0 would mean "no limit": the smallest bound there is
-                    await session.execute(text("SELECT set_config('lock_timeout', '1ms', true)"))
+                if not self.is_sqlite:  # lock_timeout 0 would mean "no limit": the smallest bound there is
+                    await session.execute(
+                        text(
+                            "SELECT set_config('lock_timeout', '1ms', true), "
+                            "set_config('synchronous_commit', 'off', true)"
+                        )
+                    )
                 yield session
         except (DBAPIError, PoolTimeout) as error:
             if gave_up_waiting(error):

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from server.auth.principal import Principal
-from server.routes.common import api_response, client_address, current_principal, settings_of, store_of
+from server.routes.common import api_response, client_address, reading_as_caller, settings_of, store_of
 from server.services.cursors import CursorBox
 from server.services.field_rules import field_rules
 from server.services.households import household_page, list_households, parse_household_limit
@@ -19,8 +19,7 @@ from server.services.records import get_record, record_history
 
 
 async def me(request: Request) -> JSONResponse:
-    principal = await current_principal(request)
-    async with store_of(request).read() as session:
+    async with reading_as_caller(request) as (principal, session):
         grids = await grid_summaries(session, principal.grid_ids)
         rules = await field_rules(session, principal.grid_ids, settings_of(request))
     return api_response(
@@ -44,27 +43,27 @@ async def me(request: Request) -> JSONResponse:
 
 
 async def members(request: Request) -> JSONResponse:
-    principal = await current_principal(request)
-    async with store_of(request).read() as session:
+    async with reading_as_caller(request) as (principal, session):
         return api_response({"members": await visible_members(session, principal.grid_ids)})
 
 
 async def households(request: Request) -> JSONResponse:
     """Pages of the households changed since a cursor when ``after`` or ``limit`` is given; without either,
     the whole list in one answer, as version-1 clients expect it (docs/sync-protocol.md §8)."""
-    principal = await current_principal(request)
     params = request.query_params
-    if "after" not in params and "limit" not in params:
-        async with store_of(request).read() as session:
+    whole_list = "after" not in params and "limit" not in params
+    async with reading_as_caller(request) as (principal, session):
+        if whole_list:
             listed = await list_households(session, principal)
+        else:
+            cursors: CursorBox = request.app.state.cursors
+            position = cursors.open_households(params.get("after"))
+            limit = parse_household_limit(params.get("limit"))
+            page = await household_page(session, principal, position, limit=limit)
+    if whole_list:
         if listed:
             await _audited(request, principal, "households_listed", households=len(listed))
         return api_response({"households": listed})
-    cursors: CursorBox = request.app.state.cursors
-    position = cursors.open_households(params.get("after"))
-    limit = parse_household_limit(params.get("limit"))
-    async with store_of(request).read() as session:
-        page = await household_page(session, principal, position, limit=limit)
     if page.households:
         await _audited(request, principal, "households_listed", households=len(page.households))
     return api_response(
@@ -78,16 +77,14 @@ async def households(request: Request) -> JSONResponse:
 
 
 async def record(request: Request) -> JSONResponse:
-    principal = await current_principal(request)
-    async with store_of(request).read() as session:
+    async with reading_as_caller(request) as (principal, session):
         found = await get_record(session, principal, request.path_params["record_id"])
     await _audited(request, principal, "record_read", **_which(found))
     return api_response(found)
 
 
 async def history(request: Request) -> JSONResponse:
-    principal = await current_principal(request)
-    async with store_of(request).read() as session:
+    async with reading_as_caller(request) as (principal, session):
         found = await record_history(session, principal, request.path_params["record_id"])
     await _audited(request, principal, "history_read", **_which(found), ops=len(found["ops"]))
     return api_response(found)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -61,6 +64,15 @@ def api_response(payload: dict[str, Any], status_code: int = 200) -> JSONRespons
 
 async def current_principal(request: Request) -> Principal:
     """The caller, from the session cookie or bearer token (with CSRF proof for cookie changes)."""
+    async with reading_as_caller(request) as (principal, _):
+        return principal
+
+
+@asynccontextmanager
+async def reading_as_caller(request: Request) -> AsyncIterator[tuple[Principal, AsyncSession]]:
+    """A read transaction that starts by resolving the caller (:func:`current_principal`), for routes that
+    read as the caller: one transaction instead of two. The session's idle clock is moved on after the
+    read has closed, so a request never holds two pooled connections at once."""
     now = datetime.now(UTC)
     store = store_of(request)
     async with store.read() as session:
@@ -73,9 +85,9 @@ async def current_principal(request: Request) -> Principal:
             now=now,
             scopes=store.scopes,
         )
+        yield principal, session
     if principal.session_last_seen + TOUCH_INTERVAL <= now:
         await touch_session(store, principal.session_id, now)  # best effort: never waits for writers
-    return principal
 
 
 async def read_json(request: Request) -> Any:

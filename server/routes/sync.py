@@ -21,6 +21,7 @@ from server.routes.common import (
     current_principal,
     now_ms,
     read_json,
+    reading_as_caller,
     settings_of,
     store_of,
 )
@@ -62,13 +63,11 @@ async def push(request: Request) -> JSONResponse:
 
 
 async def pull(request: Request) -> Response:
-    principal = await current_principal(request)
     cursors: CursorBox = request.app.state.cursors
-    position = cursors.open_pull(request.query_params.get("after"))
-    limit = parse_limit(request.query_params.get("limit"))
-    snapshot = parse_snapshot(request.query_params.get("snapshot"))
-    scope = {"grids": sorted(principal.grid_ids)}
-    async with store_of(request).read() as session:
+    async with reading_as_caller(request) as (principal, session):
+        position = cursors.open_pull(request.query_params.get("after"))
+        limit = parse_limit(request.query_params.get("limit"))
+        snapshot = parse_snapshot(request.query_params.get("snapshot"))
         if position == 0 and snapshot:
             today = datetime.now(LOCAL_TZ).date()
             position = await start_snapshot(session, principal, today=today)
@@ -76,6 +75,7 @@ async def pull(request: Request) -> Response:
             page = await pull_ops(session, principal, after=position, limit=limit)
         else:
             snap = await snapshot_page(session, principal, position, limit=limit)
+    scope = {"grids": sorted(principal.grid_ids)}
     if isinstance(position, int):
         await _audited(request, principal, ops=page.ops)
         return api_response(

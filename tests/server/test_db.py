@@ -29,3 +29,20 @@ async def test_a_second_writer_waits_until_the_first_has_committed(settings: Set
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def _durability(store: Store, transaction: str) -> str:
+    opened = store.write_nowait() if transaction == "nowait" else store.write()
+    async with opened as session:
+        query = "PRAGMA synchronous" if store.is_sqlite else "SHOW synchronous_commit"
+        return str((await session.execute(text(query))).scalar_one())
+
+
+async def test_only_best_effort_writes_commit_without_waiting_for_the_disk(store: Store) -> None:
+    # write_nowait keeps bookkeeping (read-audit rows, a session's last-seen time): its commit need not
+    # reach the disk before the answer. Ops and everything else are written durably.
+    durable, relaxed = ("2", "1") if store.is_sqlite else ("on", "off")  # SQLite: FULL = 2, NORMAL = 1
+
+    assert await _durability(store, "write") == durable
+    assert await _durability(store, "nowait") == relaxed
+    assert await _durability(store, "write") == durable  # the setting did not leak into the pool

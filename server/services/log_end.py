@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.models import OpRow
 
-__all__ = ["DRAW_LOCK_KEY", "MARKER_NAMESPACE", "draw_seqs", "mark_in_flight", "visible_end"]
+__all__ = ["DRAW_LOCK_KEY", "MARKER_NAMESPACE", "draw_seqs", "visible_end"]
 
 # The short lock around drawing numbers: the same key as Store.write's advisory lock, so a serialized
 # writer and the concurrent pushes never draw at the same time.
@@ -32,35 +32,23 @@ MARKER_NAMESPACE = 0x4C480000  # "LH" …
 _SPAN = 2**31
 
 
-async def mark_in_flight(session: AsyncSession, first_seq: int) -> None:
-    """Hold the marker for a push whose numbers start at ``first_seq`` until its transaction ends."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(:space, :key)"),
-        {"space": MARKER_NAMESPACE + first_seq // _SPAN, "key": first_seq % _SPAN},
-    )
-
-
 async def draw_seqs(session: AsyncSession, count: int) -> list[int]:
     """``count`` sequence numbers for new ops, ascending — the only way ops get their numbers.
 
     SQLite has one writer at a time (``Store.write``): the next numbers after the committed end. On
-    PostgreSQL several pushes write at once: the numbers are drawn under a short lock, which also takes
-    the writer's in-flight marker before anyone else can draw more.
+    PostgreSQL several pushes write at once: the numbers are drawn under a short lock (``DRAW_LOCK_KEY``),
+    which also takes the writer's in-flight marker — a transaction-scoped lock on its first number, held
+    until it commits — before anyone else can draw more. The database function ``lianhu_draw_seqs``
+    (migration ``0014_draw_seqs_function``) does those steps in one round trip.
     """
     if session.get_bind().dialect.name != "postgresql":
         last = int(await session.scalar(select(func.coalesce(func.max(OpRow.seq), 0))) or 0)
         return list(range(last + 1, last + 1 + count))
-    await session.execute(text("SELECT pg_advisory_lock(:key)"), {"key": DRAW_LOCK_KEY})
-    try:
-        drawn = await session.scalars(
-            text("SELECT nextval(pg_get_serial_sequence('ops', 'seq')) FROM generate_series(1, :n)"),
-            {"n": count},
-        )
-        seqs = sorted(drawn.all())
-        await mark_in_flight(session, seqs[0])
-    finally:
-        await session.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": DRAW_LOCK_KEY})
-    return seqs
+    drawn = await session.scalars(
+        text("SELECT lianhu_draw_seqs(:n, :draw_key, :space, :span)"),
+        {"n": count, "draw_key": DRAW_LOCK_KEY, "space": MARKER_NAMESPACE, "span": _SPAN},
+    )
+    return sorted(drawn.all())
 
 
 async def visible_end(session: AsyncSession) -> int:

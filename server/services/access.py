@@ -9,7 +9,8 @@ Every reader asks here, so the rule is written once:
 
 - :func:`may_read` — Python, for a record in hand (record reads; push, for the state a batch is building);
 - :func:`readable_records` — its SQL twin over ``records`` (the console's lists and counts, exports);
-- :func:`readable_ops` — its SQL twin over ``ops`` (pull).
+- :func:`readable_ops` — its SQL twin over ``ops`` (pull, which builds its statements once with
+  :func:`readable_ops_rule` and runs them with :func:`reader_params`).
 
 The Python rule reads the readers from the record's state; the SQL twins read them from ``record_access``,
 which push keeps equal to that set in the same transaction as the ops. ``tests/server/test_access.py``
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from server.auth.principal import Principal
@@ -29,7 +30,16 @@ from server.domain.record_types import RECORD_TYPES, readers
 from server.models import OpRow, RecordAccess, RecordRow
 from sync import state_from_storage
 
-__all__ = ["RecordFacts", "facts_of_row", "may_read", "readable_ops", "readable_records", "record_facts"]
+__all__ = [
+    "RecordFacts",
+    "facts_of_row",
+    "may_read",
+    "readable_ops",
+    "readable_ops_rule",
+    "readable_records",
+    "reader_params",
+    "record_facts",
+]
 
 
 @dataclass(frozen=True)
@@ -72,30 +82,52 @@ def may_read(principal: Principal, record: RecordFacts) -> bool:
 
 
 def _readable(
-    principal: Principal,
+    principal: Principal | None,
     *,
+    coordinator: bool,
     grid_id: InstrumentedAttribute[int],
     restricted: InstrumentedAttribute[bool],
     record_id: InstrumentedAttribute[str],
 ) -> ColumnElement[bool]:
-    in_scope = grid_id.in_(principal.grid_ids)
-    if principal.is_coordinator:
+    """The rule as SQL. With ``principal`` its values are bound in; without, the statement is built once
+    and takes them at execution as :func:`reader_params` (``scope_grids`` and ``reader``)."""
+    grids = None if principal is None else sorted(principal.grid_ids)
+    in_scope = grid_id.in_(bindparam("scope_grids", grids, expanding=True))
+    if coordinator:
         return in_scope
     is_reader = exists().where(
         RecordAccess.record_id == record_id,
-        RecordAccess.member_id == principal.member_id,
+        RecordAccess.member_id == bindparam("reader", None if principal is None else principal.member_id),
         RecordAccess.revoked_seq.is_(None),
     )
     return and_(in_scope, or_(restricted.is_(False), is_reader))
 
 
+def reader_params(principal: Principal) -> dict[str, object]:
+    """The values a statement built on :func:`readable_ops_rule` takes for ``principal``."""
+    params: dict[str, object] = {"scope_grids": sorted(principal.grid_ids)}
+    if not principal.is_coordinator:
+        params["reader"] = principal.member_id
+    return params
+
+
 def readable_records(principal: Principal) -> ColumnElement[bool]:
     """SQL twin of :func:`may_read` over ``records``: ``select(RecordRow).where(readable_records(p))``."""
     return _readable(
-        principal, grid_id=RecordRow.grid_id, restricted=RecordRow.restricted, record_id=RecordRow.id
-    )
+        principal, coordinator=principal.is_coordinator,
+        grid_id=RecordRow.grid_id, restricted=RecordRow.restricted, record_id=RecordRow.id,
+    )  # fmt: skip
 
 
 def readable_ops(principal: Principal) -> ColumnElement[bool]:
     """SQL twin of :func:`may_read` over ``ops`` rows: the ops of the records ``principal`` may read."""
-    return _readable(principal, grid_id=OpRow.grid_id, restricted=OpRow.restricted, record_id=OpRow.record_id)
+    return readable_ops_rule(principal.is_coordinator, principal)
+
+
+def readable_ops_rule(coordinator: bool, principal: Principal | None = None) -> ColumnElement[bool]:
+    """:func:`readable_ops` for a coordinator or not, with its values bound in, or (without ``principal``)
+    to build a statement once and run it with :func:`reader_params` (pull's pages)."""
+    return _readable(
+        principal, coordinator=coordinator,
+        grid_id=OpRow.grid_id, restricted=OpRow.restricted, record_id=OpRow.record_id,
+    )  # fmt: skip

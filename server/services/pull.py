@@ -22,13 +22,13 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.principal import Principal
 from server.errors import BadRequest
 from server.models import OpRow, RecordAccess, RecordRow
-from server.services.access import readable_ops, readable_records
+from server.services.access import readable_ops_rule, readable_records, reader_params
 from server.services.cursors import SnapshotCursor
 from server.services.log_end import visible_end
 from server.services.records import op_json
@@ -89,18 +89,42 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
+# An op page's statements, built once (for a coordinator, and for anyone else) and run with the caller's
+# values (server.services.access.reader_params): building them anew for every pull cost more than the
+# query.
+_PAGE = {
+    coordinator: select(OpRow)
+    .where(OpRow.seq > bindparam("after"), OpRow.seq <= bindparam("end"), readable_ops_rule(coordinator))
+    .order_by(OpRow.seq)
+    .limit(bindparam("limit"))
+    for coordinator in (False, True)
+}
+_EARLIER = {
+    coordinator: select(OpRow).where(
+        OpRow.record_id.in_(bindparam("granted", expanding=True)),
+        OpRow.seq <= bindparam("after"),
+        readable_ops_rule(coordinator),
+    )
+    for coordinator in (False, True)
+}
+_ACCESS_CHANGES = select(RecordAccess.record_id, RecordAccess.granted_seq, RecordAccess.revoked_seq).where(
+    RecordAccess.member_id == bindparam("member"),
+    or_(
+        RecordAccess.granted_seq.between(bindparam("first"), bindparam("upto")),
+        RecordAccess.revoked_seq.between(bindparam("first"), bindparam("upto")),
+    ),
+)
+
+
 async def pull_ops(session: AsyncSession, principal: Principal, *, after: int, limit: int) -> PullPage:
     limit = min(limit, MAX_OPS_PER_PAGE)
     # Read the gap-free end of the log first (server.services.log_end): every op up to it has committed, so
     # the page query below, even under a newer snapshot (PostgreSQL READ COMMITTED), sees all of them.
     end = max(after, await visible_end(session))
+    reader = reader_params(principal)
+    coordinator = principal.is_coordinator
     rows = (
-        await session.scalars(
-            select(OpRow)
-            .where(OpRow.seq > after, OpRow.seq <= end, readable_ops(principal))
-            .order_by(OpRow.seq)
-            .limit(limit + 1)
-        )
+        await session.scalars(_PAGE[coordinator], {"after": after, "end": end, "limit": limit + 1, **reader})
     ).all()
     more = len(rows) > limit
     page = list(rows[:limit])
@@ -108,9 +132,7 @@ async def pull_ops(session: AsyncSession, principal: Principal, *, after: int, l
     last_seq = page[-1].seq if more else end
     granted, drop = await _access_changes(session, principal, after=after, upto=last_seq)
     if granted:
-        earlier = await session.scalars(
-            select(OpRow).where(OpRow.record_id.in_(granted), OpRow.seq <= after, readable_ops(principal))
-        )
+        earlier = await session.scalars(_EARLIER[coordinator], {"granted": granted, "after": after, **reader})
         page = sorted([*earlier.all(), *page], key=lambda row: row.seq)
     return PullPage(ops=[op_json(row) for row in page], last_seq=last_seq, more=more, drop=drop)
 
@@ -122,13 +144,7 @@ async def _access_changes(
         return [], []
     rows = (
         await session.execute(
-            select(RecordAccess.record_id, RecordAccess.granted_seq, RecordAccess.revoked_seq).where(
-                RecordAccess.member_id == principal.member_id,
-                or_(
-                    RecordAccess.granted_seq.between(after + 1, upto),
-                    RecordAccess.revoked_seq.between(after + 1, upto),
-                ),
-            )
+            _ACCESS_CHANGES, {"member": principal.member_id, "first": after + 1, "upto": upto}
         )
     ).all()
     granted = [

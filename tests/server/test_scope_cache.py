@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from server.db import Store
 from tests.server.factories import World
+from tests.server.test_pull import push
 
 
 @contextmanager
@@ -108,3 +109,21 @@ async def test_writes_that_change_no_scope_leave_the_generation_alone(store: Sto
                               {"grid": world.grid_a})  # fmt: skip
 
     assert await generation(store) == before
+
+
+async def test_a_member_whose_assignment_ended_pulls_nothing_of_the_grid_at_once(
+    client: httpx.AsyncClient, store: Store, world: World
+) -> None:
+    await push(client, world.bob, [world.bob.op(household=world.households_a[0])])
+    before = await client.get("/api/sync/pull", headers=world.alice.headers)
+    assert len(before.json()["ops"]) == 1
+
+    async with store.write() as session:
+        await session.execute(
+            text("UPDATE assignments SET ended_at = :now WHERE member_id = :alice"),
+            {"alice": world.alice.member_id, "now": datetime.now(UTC)},
+        )
+
+    after = await client.get("/api/sync/pull", headers=world.alice.headers)
+    assert after.status_code == 200, after.text
+    assert after.json()["ops"] == [] and after.json()["scope"] == {"grids": []}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth.secrets import hash_secret, new_token
@@ -59,19 +59,21 @@ async def open_session(
     return token, row
 
 
+# Built once: every API request runs it.
+_SESSION = (
+    select(Session, Device, Member, scope_generation().scalar_subquery())
+    .join(Device, Device.id == Session.device_id)
+    .join(Member, Member.id == Session.member_id)
+    .where(Session.token_hash == bindparam("token_hash"))
+)
+
+
 async def resolve_session(
     session: AsyncSession, token: str, *, now: datetime
 ) -> tuple[Session, Device, Member, int | None] | None:
     """The live session for ``token`` with its device and member, or None (unknown, ended, expired, idle);
     with the scope generation read in the same statement (``server.services.scope.ScopeCache``)."""
-    row = (
-        await session.execute(
-            select(Session, Device, Member, scope_generation().scalar_subquery())
-            .join(Device, Device.id == Session.device_id)
-            .join(Member, Member.id == Session.member_id)
-            .where(Session.token_hash == hash_secret(token))
-        )
-    ).first()
+    row = (await session.execute(_SESSION, {"token_hash": hash_secret(token)})).first()
     if row is None:
         return None
     live, device, member, generation = row

@@ -14,6 +14,7 @@ next ones in commit order and the pull cursor stays gap-free.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,30 @@ __all__ = ["Batch", "StoredRecord", "prefetch", "write_batch"]
 
 OPS = cast(Table, OpRow.__table__)
 RECORDS = cast(Table, RecordRow.__table__)
+
+
+# The look-ups of prefetch, built once and run with each batch's values (building them for every push
+# cost more than running them).
+_DEVICES = select(Device.id, Device.revoked_at).where(Device.member_id == bindparam("member"))
+# Each household's grid, and the grid's community (its parent area) for the records' index.
+_HOUSEHOLDS = (
+    select(Household.id, Household.grid_id, Area.parent_id)
+    .join(Area, Area.id == Household.grid_id)
+    .where(
+        Household.id.in_(bindparam("households", expanding=True)),
+        Household.grid_id.in_(bindparam("grids", expanding=True)),
+    )
+)
+_STORED_OPS = select(OpRow.op_id, OpRow.digest, OpRow.author_id).where(
+    OpRow.op_id.in_(bindparam("op_ids", expanding=True))
+)
+_MEMBERS = select(Member.id).where(Member.id.in_(bindparam("members", expanding=True)))
+_RECORDS_QUERY = select(
+    RecordRow.id, RecordRow.grid_id, RecordRow.created_by, RecordRow.restricted,
+    RecordRow.started_ms, RecordRow.type, RecordRow.stage, RecordRow.record_date, RecordRow.state,
+).where(RecordRow.id.in_(bindparam("records", expanding=True))).order_by(RecordRow.id)  # fmt: skip
+# On PostgreSQL (concurrent pushes, Store.write_ops) the rows this batch changes are locked, in id order.
+_RECORDS = {False: _RECORDS_QUERY, True: _RECORDS_QUERY.with_for_update(of=RecordRow)}
 
 
 @dataclass(frozen=True)
@@ -102,31 +127,16 @@ async def prefetch(
         if window.ended_at >= now - timedelta(days=grace_days)
     ]
     writable_grids = principal.grid_ids | {window.grid_id for window in grace}
-    devices = await session.execute(
-        select(Device.id, Device.revoked_at).where(Device.member_id == principal.member_id)
-    )
-    # Each household's grid, and the grid's community (its parent area) for the records' index.
+    devices = await session.execute(_DEVICES, {"member": principal.member_id})
     households = await session.execute(
-        select(Household.id, Household.grid_id, Area.parent_id)
-        .join(Area, Area.id == Household.grid_id)
-        .where(Household.id.in_(household_ids), Household.grid_id.in_(writable_grids))
+        _HOUSEHOLDS, {"households": sorted(household_ids), "grids": sorted(writable_grids)}
     )
-    stored = await session.execute(
-        select(OpRow.op_id, OpRow.digest, OpRow.author_id).where(OpRow.op_id.in_(op_ids))
-    )
+    stored = await session.execute(_STORED_OPS, {"op_ids": op_ids})
     known = (
-        (await session.scalars(select(Member.id).where(Member.id.in_(named_members)))).all()
-        if named_members
-        else []
+        (await session.scalars(_MEMBERS, {"members": sorted(named_members)})).all() if named_members else []
     )
-    query = select(
-        RecordRow.id, RecordRow.grid_id, RecordRow.created_by, RecordRow.restricted,
-        RecordRow.started_ms, RecordRow.type, RecordRow.stage, RecordRow.record_date, RecordRow.state,
-    ).where(RecordRow.id.in_(record_ids)).order_by(RecordRow.id)  # fmt: skip
-    if session.get_bind().dialect.name == "postgresql":
-        # Concurrent pushes (Store.write_ops): lock the rows this batch changes, always in id order.
-        query = query.with_for_update(of=RecordRow)
-    rows = (await session.execute(query)).all()
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    rows = (await session.execute(_RECORDS[postgresql], {"records": sorted(record_ids)})).all()
     restricted = [row.id for row in rows if row.restricted]
     access: dict[str, dict[int, RecordAccess]] = {record_id: {} for record_id in restricted}
     if restricted:
@@ -211,9 +221,7 @@ async def write_batch(session: AsyncSession, batch: Batch) -> None:
     if created:
         await session.execute(RECORDS.insert(), created)
     if changed:
-        names = [name for name in changed[0] if name != "id"]
-        statement = RECORDS.update().where(RECORDS.c.id == bindparam("b_id"))
-        statement = statement.values({name: bindparam(f"b_{name}") for name in names})
+        statement = _record_update(tuple(name for name in changed[0] if name != "id"))
         await session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in changed])
     await _project(session, batch, states, {c["id"]: c for c in [*created, *changed]}, last_seq, grids)
     for record_id, state in states.items():
@@ -295,16 +303,32 @@ async def _last_visits(
             grown[state.household] = max(grown.get(state.household, ""), now["record_date"])
     rows = [{"b_id": hid, "b_day": day} for hid, day in sorted(grown.items()) if hid not in recount]
     if rows:
-        # The maximum is taken in the statement itself: two pushes for one household cannot lose a visit.
-        table = cast(Table, Household.__table__)
-        day: BindParameter[str] = bindparam("b_day")
-        newer = case(
-            (table.c.last_visit.is_(None), day), (table.c.last_visit < day, day), else_=table.c.last_visit
-        )
-        await session.execute(
-            table.update().where(table.c.id == bindparam("b_id")).values(last_visit=newer), rows
-        )
+        await session.execute(_GROW_LAST_VISIT, rows)
     await recount_last_visits(session, recount)
+
+
+def _grow_last_visit() -> Any:
+    """``households.last_visit`` moved on to ``b_day`` if that is later. The maximum is taken in the
+    statement itself: two pushes for one household cannot lose a visit."""
+    table = cast(Table, Household.__table__)
+    day: BindParameter[str] = bindparam("b_day")
+    newer = case(
+        (table.c.last_visit.is_(None), day), (table.c.last_visit < day, day), else_=table.c.last_visit
+    )
+    return table.update().where(table.c.id == bindparam("b_id")).values(last_visit=newer)
+
+
+_GROW_LAST_VISIT = _grow_last_visit()
+
+
+@functools.cache
+def _record_update(names: tuple[str, ...]) -> Any:
+    """The update of ``records`` by id that sets ``names`` (from ``b_<name>`` parameters), built once."""
+    return (
+        RECORDS.update()
+        .where(RECORDS.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"b_{name}") for name in names})
+    )
 
 
 def _update_access(session: AsyncSession, batch: Batch, record_id: str, state: RecordState, seq: int) -> None:

@@ -1,4 +1,5 @@
-"""The admin command line, ``lianhu``. Every command reads its database from ``LIANHU_DATABASE_URL``.
+"""The admin command line, ``lianhu``. Every command reads its database from ``LIANHU_DATABASE_URL``; the
+commands that keep the data (``db``, ``retention``, ``resident``) are in ``server.cli_data``.
 
 ::
 
@@ -24,174 +25,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from server import migrate
+from server import cli_data
 from server.auth.sessions import end_sessions
+from server.cli_data import emit, with_store
 from server.db import Store
 from server.models import AuditEvent, Device, Member, Role
-from server.services import backup, demo, record_index, resident, restore, retention
+from server.services import demo
 from server.services.audit import audit
 from server.services.enrollment import create_enrollment_code
 from server.services.field_rules import set_curtain_deadline
 from server.services.members import MemberError, add_member, deactivate_member, list_grids, move_member
 from server.services.roster import areas_under, in_tree_order, list_areas, list_members
-from server.settings import PROJECT_ROOT, Settings
+from server.settings import Settings
 
 __all__ = ["main"]
-
-
-def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, ensure_ascii=False) if args.json else text)
-
-
-async def _with_store(settings: Settings, work: Callable[[Store], Awaitable[int]]) -> int:
-    store = Store(settings.database_url)
-    try:
-        return await work(store)
-    finally:
-        await store.dispose()
-
-
-async def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    await migrate.upgrade(settings.database_url)
-
-    async def work(store: Store) -> int:
-        async with store.write() as session:
-            indexed = await record_index.index_missing(session)
-            with_events = await record_index.events_missing(session)
-        if indexed or with_events:
-            print(f"indexed {indexed} records, and the work events of {with_events}, written before them")
-        return 0
-
-    await _with_store(settings, work)
-    print(f"database is up to date: {settings.database_url}")
-    return 0
-
-
-async def _records_pass(
-    args: argparse.Namespace,
-    settings: Settings,
-    run: Callable[[AsyncSession], Awaitable[int]],
-    key: str,
-    said: str,
-) -> int:
-    """One pass over every record in one write transaction; says how many (``said`` takes ``{}``)."""
-
-    async def work(store: Store) -> int:
-        async with store.write() as session:
-            count = await run(session)
-        _emit(args, {key: count}, said.format(count))
-        return 0
-
-    return await _with_store(settings, work)
-
-
-async def _db_reindex(args: argparse.Namespace, settings: Settings) -> int:
-    return await _records_pass(
-        args, settings, record_index.reindex_all, "reindexed", "recomputed the index columns of {} records"
-    )
-
-
-async def _db_rebuild_records(args: argparse.Namespace, settings: Settings) -> int:
-    return await _records_pass(
-        args, settings, record_index.rebuild_from_log, "rebuilt", "rebuilt {} records from the op log"
-    )
-
-
-async def _db_backup(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        await backup.backup(settings.database_url, Path(args.file))
-    except backup.BackupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    _emit(args, {"backup": args.file}, f"backup written to {args.file}")
-    return 0
-
-
-async def _db_restore(args: argparse.Namespace, settings: Settings) -> int:
-    url = settings.database_url
-    copy_dir = Path(url.split(":///", 1)[1]).parent if url.startswith("sqlite") else PROJECT_ROOT / "var"
-    try:
-        extra = [entry for path in args.register or [] for entry in restore.load_register_file(Path(path))]
-        done = await restore.restore_keeping_erasures(
-            url, Path(args.file), copy_dir=copy_dir, extra=extra, now=datetime.now(UTC)
-        )
-    except (backup.BackupError, OSError, ValueError, KeyError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    _emit(
-        args,
-        {"restored": args.file, **done.to_json()},
-        f"database restored from {args.file}; erasure register: {done.entries} entries applied again "
-        f"({done.from_store} from the replaced store), {done.records} records erased again; "
-        f"a copy of the register is in {done.register_copy}",
-    )
-    return 0
-
-
-async def _retention_run(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(store: Store) -> int:
-        report = await retention.run_retention(
-            store, settings.retention, now=datetime.now(UTC), dry_run=args.dry_run
-        )
-        verb = "would erase" if report.dry_run else "erased"
-        lines = [f"{rule}: {count}" for rule, count in report.counts.items()]
-        _emit(args, report.to_json(), f"{verb} {report.total} records\n" + "\n".join(lines))
-        return 0
-
-    return await _with_store(settings, work)
-
-
-async def _resident_export(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(store: Store) -> int:
-        try:
-            async with store.write() as session:
-                data = await resident.export_household(
-                    session, args.household, by=args.by, client=None, now=datetime.now(UTC)
-                )
-        except resident.ErasureRefused as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-        if args.out is None:
-            print(json.dumps(data, ensure_ascii=False, indent=2))
-            return 0
-        out = Path(args.out)
-        resident.write_export(data, out)
-        summary = {"household": args.household, "records": len(data["records"]), "out": str(out)}
-        _emit(args, summary, f"household {args.household}: {len(data['records'])} records written to {out}")
-        return 0
-
-    return await _with_store(settings, work)
-
-
-async def _resident_erase(args: argparse.Namespace, settings: Settings) -> int:
-    async def work(store: Store) -> int:
-        try:
-            done = await resident.erase_household(
-                store, args.household, requested_by=args.by, now=datetime.now(UTC)
-            )
-        except resident.ErasureRefused as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-        _emit(
-            args,
-            done.to_json(),
-            f"household {done.household_id}: {done.records} records erased "
-            f"({done.already} erased before); its facts cleared; phones delete them at their next sync",
-        )
-        return 0
-
-    return await _with_store(settings, work)
 
 
 async def _area_set(args: argparse.Namespace, settings: Settings) -> int:
@@ -203,10 +58,10 @@ async def _area_set(args: argparse.Namespace, settings: Settings) -> int:
             except MemberError as error:
                 print(f"error: {error.message}", file=sys.stderr)
                 return 1
-        _emit(args, area, f"{area['name']}: curtain deadline {area['curtain_deadline'] or 'default'}")
+        emit(args, area, f"{area['name']}: curtain deadline {area['curtain_deadline'] or 'default'}")
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _demo_load(args: argparse.Namespace, settings: Settings) -> int:
@@ -214,19 +69,19 @@ async def _demo_load(args: argparse.Namespace, settings: Settings) -> int:
         async with store.write() as session:
             if not await demo.is_empty(session):
                 if args.if_empty:
-                    _emit(args, {"loaded": False}, "database already has data; demo not loaded")
+                    emit(args, {"loaded": False}, "database already has data; demo not loaded")
                     return 0
                 print("error: the database already has data; use --if-empty to skip", file=sys.stderr)
                 return 1
             summary = await demo.load_demo(session)
-        _emit(
+        emit(
             args,
             {"loaded": True, **summary.__dict__},
             f"demo loaded: {summary.grids} grids, {summary.households} households, {summary.members} members",
         )
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _grid_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -234,10 +89,10 @@ async def _grid_list(args: argparse.Namespace, settings: Settings) -> int:
         async with store.read() as session:
             grids = await list_grids(session)
         text = "\n".join(f"{g['id']:>4}  {g['community']} {g['name']}  ({g['households']} 户)" for g in grids)
-        _emit(args, grids, text or "no grids")
+        emit(args, grids, text or "no grids")
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _area_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -250,10 +105,10 @@ async def _area_list(args: argparse.Namespace, settings: Settings) -> int:
             + (f", {a['households']} 户)" if a["level"] == "grid" else ")")
             for a in in_tree_order(areas)
         )
-        _emit(args, areas, text or "no areas")
+        emit(args, areas, text or "no areas")
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _member_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -270,10 +125,10 @@ async def _member_list(args: argparse.Namespace, settings: Settings) -> int:
             + ", ".join(a["name"] for a in m["areas"])
             for m in members
         )
-        _emit(args, members, text or "no members")
+        emit(args, members, text or "no members")
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _member_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -287,10 +142,10 @@ async def _member_add(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        _emit(args, data, f"member {data['id']} {data['name']} created")
+        emit(args, data, f"member {data['id']} {data['name']} created")
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _issue_code(store: Store, settings: Settings, member_id: int) -> tuple[str, datetime]:
@@ -315,14 +170,14 @@ async def _code_create(args: argparse.Namespace, settings: Settings) -> int:
             import segno
 
             segno.make(link, error="m").save(args.qr, scale=8, border=2)
-        _emit(
+        emit(
             args,
             {"code": code, "link": link, "expires_at": expires_at.isoformat()},
             f"{code}  {link}  (valid until {expires_at:%Y-%m-%d %H:%M} UTC)",
         )
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _device_revoke(args: argparse.Namespace, settings: Settings) -> int:
@@ -339,7 +194,7 @@ async def _device_revoke(args: argparse.Namespace, settings: Settings) -> int:
         print(f"device {args.device} revoked")
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _member_move(args: argparse.Namespace, settings: Settings) -> int:
@@ -350,10 +205,10 @@ async def _member_move(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        _emit(args, {"id": args.member, "areas": args.area}, f"member {args.member} moved to {args.area}")
+        emit(args, {"id": args.member, "areas": args.area}, f"member {args.member} moved to {args.area}")
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _member_deactivate(args: argparse.Namespace, settings: Settings) -> int:
@@ -364,10 +219,10 @@ async def _member_deactivate(args: argparse.Namespace, settings: Settings) -> in
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        _emit(args, {"id": args.member, "active": False}, f"member {args.member} deactivated")
+        emit(args, {"id": args.member, "active": False}, f"member {args.member} deactivated")
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _audit_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -385,10 +240,10 @@ async def _audit_list(args: argparse.Namespace, settings: Settings) -> int:
             f"{e['at']}  {e['kind']:<18} member={e['member']} device={e['device']} {e['detail']}"
             for e in events
         )
-        _emit(args, events, text or "no events")
+        emit(args, events, text or "no events")
         return 0
 
-    return await _with_store(settings, work)
+    return await with_store(settings, work)
 
 
 async def _demo_code(settings: Settings) -> tuple[str, str] | None:
@@ -402,7 +257,7 @@ async def _demo_code(settings: Settings) -> tuple[str, str] | None:
         return 0
 
     found: list[tuple[str, str]] = []
-    await _with_store(settings, work)
+    await with_store(settings, work)
     return found[0] if found else None
 
 
@@ -414,7 +269,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if "LIANHU_ORIGIN" not in os.environ:  # the default origin follows the port we serve on
         settings = dataclasses.replace(settings, origin=f"http://localhost:{args.port}")
     try:
-        asyncio.run(_with_store(settings, _check_writable))
+        asyncio.run(with_store(settings, _check_writable))
     except StoreNotWritable as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -453,18 +308,20 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", action="store_true", help="print machine-readable JSON")
         return cmd
 
-    command("db", "upgrade", _db_upgrade, "create or migrate the database")
-    command("db", "reindex", _db_reindex, "recompute the records' index columns from their states")
+    command("db", "upgrade", cli_data.db_upgrade, "create or migrate the database")
+    command("db", "reindex", cli_data.db_reindex, "recompute the records' index columns from their states")
     command(
-        "db", "rebuild-records", _db_rebuild_records,
+        "db", "rebuild-records", cli_data.db_rebuild_records,
         "replay every record's state from the op log, then its index columns and projections",
     )  # fmt: skip
-    backup_cmd = command("db", "backup", _db_backup, "write a consistent backup of the whole store to FILE")
+    backup_cmd = command(
+        "db", "backup", cli_data.db_backup, "write a consistent backup of the whole store to FILE"
+    )
     backup_cmd.add_argument("file", metavar="FILE")
     restore_cmd = command(
         "db",
         "restore",
-        _db_restore,
+        cli_data.db_restore,
         "replace the store with backup FILE (stop servers); erasures stay erased",
     )
     restore_cmd.add_argument("file", metavar="FILE")
@@ -472,9 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--register", metavar="JSON", action="append",
         help="also apply this copy of an erasure register (written by an earlier restore); repeatable",
     )  # fmt: skip
-    run = command("retention", "run", _retention_run, "erase the records whose retention period is over")
+    run = command(
+        "retention", "run", cli_data.retention_run, "erase the records whose retention period is over"
+    )
     run.add_argument("--dry-run", action="store_true", help="only count what would be erased")
-    export = command("resident", "export", _resident_export, "export everything about one household")
+    export = command("resident", "export", cli_data.resident_export, "export everything about one household")
     export.add_argument("--household", required=True, metavar="ID")
     export.add_argument(
         "--out", metavar="FILE", help="write to FILE (.xlsx: a workbook; else JSON); default stdout"
@@ -482,7 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--by", type=int, metavar="MEMBER_ID", help="the member serving the request (audited)"
     )
-    erase = command("resident", "erase", _resident_erase, "erase a household's records and facts on request")
+    erase = command(
+        "resident", "erase", cli_data.resident_erase, "erase a household's records and facts on request"
+    )
     erase.add_argument("--household", required=True, metavar="ID")
     erase.add_argument(
         "--by", type=int, required=True, metavar="MEMBER_ID",

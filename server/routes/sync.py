@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -77,20 +76,14 @@ async def pull(request: Request) -> Response:
             snap = await snapshot_page(session, principal, position, limit=limit)
     scope = {"grids": sorted(principal.grid_ids)}
     if isinstance(position, int):
-        await _audited(request, principal, ops=page.ops)
-        return api_response(
-            {
-                "ops": page.ops,
-                "cursor": cursors.seal(page.last_seq),
-                "more": page.more,
-                "scope": scope,
-                "drop": page.drop,
-            }
-        )
-    await _audited(request, principal, records=len(snap.records))
+        await _audited(request, principal, ops=len(page.ops), records=page.records)
+        rest = {"cursor": cursors.seal(page.last_seq), "more": page.more, "scope": scope, "drop": page.drop}
+        return _with_raw("ops", page.ops, {**rest, "server_time": now_ms()})
+    await _audited(request, principal, ops=0, records=len(snap.records))
     following = snap.next
     cursor = cursors.seal(following) if isinstance(following, int) else cursors.seal_snapshot(following)
-    return _with_raw_records(
+    return _with_raw(
+        "records",
         snap.records,
         {
             "ops": [],
@@ -104,23 +97,21 @@ async def pull(request: Request) -> Response:
     )
 
 
-def _with_raw_records(records: list[str], rest: dict[str, Any]) -> Response:
-    """A snapshot page: the stored record states go out as they are (canonical JSON text, written by
-    sync.state_to_storage), spliced into the answer without being parsed and encoded again."""
+def _with_raw(key: str, items: list[str], rest: dict[str, Any]) -> Response:
+    """A pull page whose ``key`` holds items that are JSON text already — the ops (spliced from their stored
+    bodies, server.services.records.op_text) or a snapshot's record states (canonical JSON, written by
+    sync.state_to_storage) — put into the answer without being parsed and encoded again."""
     envelope = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
-    body = '{"records":[' + ",".join(records) + "]," + envelope[1:]
+    body = f'{{"{key}":[' + ",".join(items) + "]," + envelope[1:]
     return Response(body.encode("utf-8"), media_type="application/json")
 
 
-async def _audited(
-    request: Request, principal: Principal, *, ops: Sequence[dict[str, Any]] = (), records: int | None = None
-) -> None:
+async def _audited(request: Request, principal: Principal, *, ops: int, records: int) -> None:
     """PIPL: a pull that read anything is audited, as counts — never the data (services/read_audit.py)."""
-    read = len({op["record"] for op in ops}) if records is None else records
-    if ops or read:
+    if ops or records:
         store = store_of(request)
         await audit_read(
-            store, principal, "ops_pulled", client=client_address(request), ops=len(ops), records=read
+            store, principal, "ops_pulled", client=client_address(request), ops=ops, records=records
         )
 
 

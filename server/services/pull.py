@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +30,7 @@ from server.models import OpRow, RecordAccess, RecordRow
 from server.services.access import readable_ops_rule, readable_records, reader_params
 from server.services.cursors import SnapshotCursor
 from server.services.log_end import visible_end
-from server.services.records import op_json
+from server.services.records import op_text
 
 __all__ = [
     "MAX_OPS_PER_PAGE",
@@ -58,7 +57,8 @@ _EPOCH = date(1970, 1, 1)
 
 @dataclass(frozen=True)
 class PullPage:
-    ops: list[dict[str, Any]]
+    ops: list[str]  # each op as JSON text, as clients see it (server.services.records.op_text)
+    records: int  # how many records the ops are of
     last_seq: int
     more: bool
     drop: list[str]
@@ -92,15 +92,16 @@ def parse_limit(raw: str | None) -> int:
 # An op page's statements, built once (for a coordinator, and for anyone else) and run with the caller's
 # values (server.services.access.reader_params): building them anew for every pull cost more than the
 # query.
+_OP_COLUMNS = (OpRow.seq, OpRow.record_id, OpRow.author_id, OpRow.body)
 _PAGE = {
-    coordinator: select(OpRow)
+    coordinator: select(*_OP_COLUMNS)
     .where(OpRow.seq > bindparam("after"), OpRow.seq <= bindparam("end"), readable_ops_rule(coordinator))
     .order_by(OpRow.seq)
     .limit(bindparam("limit"))
     for coordinator in (False, True)
 }
 _EARLIER = {
-    coordinator: select(OpRow).where(
+    coordinator: select(*_OP_COLUMNS).where(
         OpRow.record_id.in_(bindparam("granted", expanding=True)),
         OpRow.seq <= bindparam("after"),
         readable_ops_rule(coordinator),
@@ -124,7 +125,7 @@ async def pull_ops(session: AsyncSession, principal: Principal, *, after: int, l
     reader = reader_params(principal)
     coordinator = principal.is_coordinator
     rows = (
-        await session.scalars(_PAGE[coordinator], {"after": after, "end": end, "limit": limit + 1, **reader})
+        await session.execute(_PAGE[coordinator], {"after": after, "end": end, "limit": limit + 1, **reader})
     ).all()
     more = len(rows) > limit
     page = list(rows[:limit])
@@ -132,9 +133,15 @@ async def pull_ops(session: AsyncSession, principal: Principal, *, after: int, l
     last_seq = page[-1].seq if more else end
     granted, drop = await _access_changes(session, principal, after=after, upto=last_seq)
     if granted:
-        earlier = await session.scalars(_EARLIER[coordinator], {"granted": granted, "after": after, **reader})
+        earlier = await session.execute(_EARLIER[coordinator], {"granted": granted, "after": after, **reader})
         page = sorted([*earlier.all(), *page], key=lambda row: row.seq)
-    return PullPage(ops=[op_json(row) for row in page], last_seq=last_seq, more=more, drop=drop)
+    return PullPage(
+        ops=[op_text(row.body, row.author_id) for row in page],
+        records=len({row.record_id for row in page}),
+        last_seq=last_seq,
+        more=more,
+        drop=drop,
+    )
 
 
 async def _access_changes(

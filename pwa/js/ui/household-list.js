@@ -26,6 +26,10 @@ export async function householdList(ctx, route) {
   const filter = { care: route.care ?? '', tag: route.tag ?? '', overdue: Boolean(route.overdue) };
   let query = '';
   let limit = LIST_PAGE;
+  const more = moreButton(() => {
+    limit += LIST_PAGE;
+    draw();
+  });
 
   const search = h('input', {
     type: 'search',
@@ -92,16 +96,13 @@ export async function householdList(ctx, route) {
     count.textContent = narrowed
       ? t('households.countFiltered', { n: shown.length, total: households.length })
       : t('households.count', { n: households.length });
+    more.show(shown.length - limit);
     if (households.length === 0) {
       replaceChildren(list, h('p', { class: 'empty' }, t('households.empty')));
     } else if (shown.length === 0) {
       replaceChildren(list, h('p', { class: 'empty' }, t('households.noMatch')));
     } else {
-      const more = moreButton(shown.length - limit, () => {
-        limit += LIST_PAGE;
-        draw();
-      });
-      replaceChildren(list, shown.slice(0, limit).map((household) => householdCard({ household, status: statusOf(household) })), more);
+      replaceChildren(list, shown.slice(0, limit).map((household) => householdCard({ household, status: statusOf(household) })));
     }
   }
 
@@ -125,6 +126,7 @@ export async function householdList(ctx, route) {
     overdue,
     count,
     list,
+    more.el,
   );
   // Only the list is redrawn when a sync brings news, so the search box keeps its text and focus.
   return { el, refresh };

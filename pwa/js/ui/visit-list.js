@@ -28,6 +28,10 @@ export async function visitList(ctx, { filter } = {}) {
   const list = h('div', { class: 'list', testid: 'visit-list' });
   const curtain = h('div', { class: 'curtain-link-host' });
   let limit = LIST_PAGE;
+  const more = moreButton(() => {
+    limit += LIST_PAGE;
+    refresh();
+  });
 
   async function refresh() {
     const [rc, states, outbox] = await Promise.all([recordContext(ctx), db.listRecords(), db.listOutbox()]);
@@ -44,15 +48,12 @@ export async function visitList(ctx, { filter } = {}) {
     });
     replaceChildren(curtain, round.length > 0 && curtainLink(roundCounts(round)));
     const shown = readable.filter((view) => !only || view.type === only);
+    more.show(shown.length - limit);
     if (shown.length === 0) {
       replaceChildren(list, h('p', { class: 'empty', testid: 'visits-empty' }, t(only ? 'records.emptyType' : 'visits.empty')));
       return;
     }
     const stateById = new Map(states.map((state) => [state.id, state]));
-    const more = moreButton(shown.length - limit, () => {
-      limit += LIST_PAGE;
-      refresh();
-    });
     replaceChildren(
       list,
       shown.slice(0, limit).map((view) => {
@@ -84,7 +85,6 @@ export async function visitList(ctx, { filter } = {}) {
           onDiscard,
         });
       }),
-      more,
     );
   }
 
@@ -131,6 +131,7 @@ export async function visitList(ctx, { filter } = {}) {
     ),
     filters,
     list,
+    more.el,
   );
   return { el, refresh };
 }

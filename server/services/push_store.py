@@ -256,9 +256,20 @@ async def _project(
             }
             row = {"id": state.household, **values, "profile_seq": last_seq[record_id]}
             profiles[frozenset(row)].append(row)
+    grown, recount = _last_visits(batch, states, columns)
+    # On PostgreSQL pushes write at once. One that writes households' rows in more than one statement (a
+    # profile, newer last visits, a recount each) locks them all first, in id order, as every push locks
+    # its records: two pushes then never each hold a row the other waits for (a deadlock, seen as 503).
+    if len(profiles) + bool(grown) + len(recount) > 1 and session.get_bind().dialect.name == "postgresql":
+        touched = {row["id"] for rows in profiles.values() for row in rows} | set(grown) | recount
+        await session.execute(_LOCK_HOUSEHOLDS, {"ids": sorted(touched)})
     for rows in profiles.values():
         await session.execute(update(Household), sorted(rows, key=lambda row: str(row["id"])))
-    await _last_visits(session, batch, states, columns)
+    if grown:
+        await session.execute(
+            _GROW_LAST_VISIT, [{"b_id": hid, "b_day": day} for hid, day in sorted(grown.items())]
+        )
+    await recount_last_visits(session, recount)
     await _work_events(session, states, columns, grids)
 
 
@@ -283,11 +294,12 @@ async def _work_events(
         await session.execute(table.insert(), rows)
 
 
-async def _last_visits(
-    session: AsyncSession, batch: Batch, states: dict[str, RecordState], columns: dict[str, dict[str, Any]]
-) -> None:
-    """Keep ``households.last_visit`` (the latest visit that saw someone). Growing it is a max; when a
-    visit stops counting or moves earlier (an edit, 未遇, a deletion), the household's visits are asked."""
+def _last_visits(
+    batch: Batch, states: dict[str, RecordState], columns: dict[str, dict[str, Any]]
+) -> tuple[dict[str, str], set[str]]:
+    """How ``households.last_visit`` (the latest visit that saw someone) moves: the households whose last
+    visit grows to a day (a max, taken in the statement), and those whose visits must be asked again
+    because one stopped counting or moved earlier (an edit, 未遇, a deletion)."""
     grown: dict[str, str] = {}
     recount: set[str] = set()
     for record_id, state in states.items():
@@ -301,10 +313,7 @@ async def _last_visits(
             recount.add(state.household)
         elif counts:
             grown[state.household] = max(grown.get(state.household, ""), now["record_date"])
-    rows = [{"b_id": hid, "b_day": day} for hid, day in sorted(grown.items()) if hid not in recount]
-    if rows:
-        await session.execute(_GROW_LAST_VISIT, rows)
-    await recount_last_visits(session, recount)
+    return {hid: day for hid, day in grown.items() if hid not in recount}, recount
 
 
 def _grow_last_visit() -> Any:
@@ -319,6 +328,12 @@ def _grow_last_visit() -> Any:
 
 
 _GROW_LAST_VISIT = _grow_last_visit()
+_LOCK_HOUSEHOLDS = (
+    select(Household.id)
+    .where(Household.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Household.id)
+    .with_for_update(key_share=True)  # FOR NO KEY UPDATE: what an UPDATE of a non-key column takes
+)
 
 
 @functools.cache

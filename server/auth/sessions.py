@@ -16,7 +16,7 @@ from server.auth.secrets import hash_secret, new_token
 from server.db import Store
 from server.errors import Busy
 from server.models import Device, Member, Session
-from server.services.scope import scope_generation
+from server.services.scope import SCOPE_GENERATION
 from server.settings import Settings
 
 __all__ = [
@@ -61,7 +61,7 @@ async def open_session(
 
 # Built once: every API request runs it.
 _SESSION = (
-    select(Session, Device, Member, scope_generation().scalar_subquery())
+    select(Session, Device, Member, SCOPE_GENERATION.scalar_subquery())
     .join(Device, Device.id == Session.device_id)
     .join(Member, Member.id == Session.member_id)
     .where(Session.token_hash == bindparam("token_hash"))

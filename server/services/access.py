@@ -9,8 +9,8 @@ Every reader asks here, so the rule is written once:
 
 - :func:`may_read` — Python, for a record in hand (record reads; push, for the state a batch is building);
 - :func:`readable_records` — its SQL twin over ``records`` (the console's lists and counts, exports);
-- :func:`readable_ops` — its SQL twin over ``ops`` (pull, which builds its statements once with
-  :func:`readable_ops_rule` and runs them with :func:`reader_params`).
+- :func:`readable_ops` — its SQL twin over ``ops`` (pull, which builds its statements on it once and runs
+  them with :func:`reader_params`).
 
 The Python rule reads the readers from the record's state; the SQL twins read them from ``record_access``,
 which push keeps equal to that set in the same transaction as the ops. ``tests/server/test_access.py``
@@ -35,7 +35,6 @@ __all__ = [
     "facts_of_row",
     "may_read",
     "readable_ops",
-    "readable_ops_rule",
     "readable_records",
     "reader_params",
     "record_facts",
@@ -104,7 +103,7 @@ def _readable(
 
 
 def reader_params(principal: Principal) -> dict[str, object]:
-    """The values a statement built on :func:`readable_ops_rule` takes for ``principal``."""
+    """The values a statement built on :func:`readable_ops` (without a principal) takes for ``principal``."""
     params: dict[str, object] = {"scope_grids": sorted(principal.grid_ids)}
     if not principal.is_coordinator:
         params["reader"] = principal.member_id
@@ -119,14 +118,9 @@ def readable_records(principal: Principal) -> ColumnElement[bool]:
     )  # fmt: skip
 
 
-def readable_ops(principal: Principal) -> ColumnElement[bool]:
-    """SQL twin of :func:`may_read` over ``ops`` rows: the ops of the records ``principal`` may read."""
-    return readable_ops_rule(principal.is_coordinator, principal)
-
-
-def readable_ops_rule(coordinator: bool, principal: Principal | None = None) -> ColumnElement[bool]:
-    """:func:`readable_ops` for a coordinator or not, with its values bound in, or (without ``principal``)
-    to build a statement once and run it with :func:`reader_params` (pull's pages)."""
+def readable_ops(coordinator: bool, principal: Principal | None = None) -> ColumnElement[bool]:
+    """SQL twin of :func:`may_read` over ``ops`` rows, for a coordinator or not: with ``principal`` its values
+    are bound in; without, a statement is built once on it and run with :func:`reader_params` (pull)."""
     return _readable(
         principal, coordinator=coordinator,
         grid_id=OpRow.grid_id, restricted=OpRow.restricted, record_id=OpRow.record_id,

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth.principal import Principal
 from server.errors import BadRequest
 from server.models import OpRow, RecordAccess, RecordRow
-from server.services.access import readable_ops_rule, readable_records, reader_params
+from server.services.access import readable_ops, readable_records, reader_params
 from server.services.cursors import SnapshotCursor
 from server.services.log_end import visible_end
 from server.services.records import op_text
@@ -95,7 +95,7 @@ def parse_limit(raw: str | None) -> int:
 _OP_COLUMNS = (OpRow.seq, OpRow.record_id, OpRow.author_id, OpRow.body)
 _PAGE = {
     coordinator: select(*_OP_COLUMNS)
-    .where(OpRow.seq > bindparam("after"), OpRow.seq <= bindparam("end"), readable_ops_rule(coordinator))
+    .where(OpRow.seq > bindparam("after"), OpRow.seq <= bindparam("end"), readable_ops(coordinator))
     .order_by(OpRow.seq)
     .limit(bindparam("limit"))
     for coordinator in (False, True)
@@ -104,7 +104,7 @@ _EARLIER = {
     coordinator: select(*_OP_COLUMNS).where(
         OpRow.record_id.in_(bindparam("granted", expanding=True)),
         OpRow.seq <= bindparam("after"),
-        readable_ops_rule(coordinator),
+        readable_ops(coordinator),
     )
     for coordinator in (False, True)
 }

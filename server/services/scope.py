@@ -18,12 +18,12 @@ from sqlalchemy.orm import aliased
 from server.models import Area, AreaLevel, Assignment, Role, ScopeGeneration
 
 __all__ = [
+    "SCOPE_GENERATION",
     "GraceWindow",
     "MemberScope",
     "ScopeCache",
     "grids_in_scope",
     "member_scope",
-    "scope_generation",
 ]
 
 
@@ -71,7 +71,8 @@ def _assignment_grids() -> Select[int, datetime, datetime | None]:
 
 _MEMBER_ASSIGNMENT_GRIDS = _assignment_grids().where(Assignment.member_id == bindparam("member_id"))
 _ALL_GRIDS = select(Area.id).where(Area.level == AreaLevel.GRID)
-_GENERATION = select(ScopeGeneration.value).where(ScopeGeneration.id == 1)
+# The scope generation, as a query (to read it in the same statement as something else).
+SCOPE_GENERATION = select(ScopeGeneration.value).where(ScopeGeneration.id == 1)
 
 
 async def member_scope(session: AsyncSession, *, member_id: int, role: Role) -> MemberScope:
@@ -89,11 +90,6 @@ async def member_scope(session: AsyncSession, *, member_id: int, role: Role) -> 
         current = set((await session.scalars(_ALL_GRIDS)).all())
     ended.sort(key=lambda window: (window.ended_at, window.grid_id))
     return MemberScope(frozenset(current), tuple(ended))
-
-
-def scope_generation() -> Select[int]:
-    """The scope generation, as a query (to read it in the same statement as something else)."""
-    return _GENERATION
 
 
 class ScopeCache:

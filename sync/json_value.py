@@ -12,6 +12,8 @@ import json
 import math
 from typing import Final, TypeAlias
 
+import orjson
+
 __all__ = ["JSON", "MAX_JSON_DEPTH", "JSONValueError", "canonical_json", "check_text", "checked_json"]
 
 JSON: TypeAlias = "bool | int | float | str | list[JSON] | dict[str, JSON] | None"
@@ -30,8 +32,48 @@ class JSONValueError(ValueError):
 
 
 def canonical_json(obj: JSON) -> str:
-    """Encode ``obj`` as canonical JSON: sorted keys, no spaces, UTF-8 text, no NaN or infinity."""
+    """Encode ``obj`` as canonical JSON: sorted keys, no spaces, UTF-8 text, no NaN or infinity.
+
+    The encoding is defined as ``json.dumps(obj, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False, allow_nan=False)``: digests of stored ops were computed over it, so it must never
+    change by a byte. orjson writes the very same text several times faster except for two kinds of value,
+    which take the standard library's path: floats it formats otherwise (below 1e-4 in magnitude: ``1e-05``
+    against orjson's ``0.00001``) or cannot refuse (NaN and infinity, which orjson writes as ``null``), and
+    whatever orjson will not encode at all (integers beyond 64 bits, keys that are not strings, very deep
+    nesting, lone surrogates), where the standard library answers or raises as it always did.
+    tests/sync/test_json_value.py holds the two encoders to the same output.
+    """
+    if not _orjson_differs(obj):
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+        except orjson.JSONEncodeError:
+            pass
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+_ORJSON_FLOOR: Final = 1e-4
+"""orjson and ``repr`` format every finite float alike except those of magnitude below this (and zero)."""
+
+
+_PLAIN: Final = frozenset({str, int, bool, type(None)})
+
+
+def _orjson_differs(value: object) -> bool:
+    """Whether ``value`` holds a float that orjson would write otherwise than :func:`json.dumps` does."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) in _PLAIN:
+            continue
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, float) and (
+            not math.isfinite(item) or (item != 0 and abs(item) < _ORJSON_FLOOR)
+        ):
+            return True
+    return False
 
 
 def checked_json(value: object, path: str, depth: int = 0, *, allow_nul: bool = True) -> JSON:

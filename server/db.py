@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from server.errors import Busy
 from server.group_commit import GroupCommitter
 from server.services.scope import ScopeCache
+from server.sqlite_driver import one_trip_dbapi
 
 __all__ = ["Store", "StoreNotWritable", "create_engine"]
 
@@ -67,6 +68,8 @@ def create_engine(
     """
     is_sqlite = url.startswith("sqlite")
     options: dict[str, Any] = {}
+    if is_sqlite:
+        options.update(module=one_trip_dbapi())  # one trip to aiosqlite's thread per statement
     if is_sqlite and writer:
         options.update(pool_size=1, max_overflow=0)
     if pool_timeout is not None or lock_timeout is not None:

@@ -10,8 +10,9 @@ statements to a sync, the trips were a third of the server's CPU per sync (docs/
 This adapter keeps everything of SQLAlchemy's and aiosqlite's except the cursor: its ``execute`` and
 ``executemany`` run the statement, fetch every row and close the cursor in one function on the
 connection's thread, then hand SQLAlchemy the rows, the description, the row count and the last row id
-as a plain cursor would. Results are buffered exactly as SQLAlchemy's own adapter buffers them (it too
-fetches every row at once); there are no server-side cursors on SQLite here.
+as a plain cursor would. Results are buffered exactly as SQLAlchemy's own cursor buffers them (it too
+fetches every row at once). A server-side cursor (``stream_results``; nothing here asks for one today)
+would still be SQLAlchemy's own.
 
 It reaches into aiosqlite for the one thing it has no public call for, running a function on the
 connection's thread (``Connection._execute``, as SQLAlchemy's adapter does for ``isolation_level``);

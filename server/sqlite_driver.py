@@ -14,16 +14,24 @@ as a plain cursor would. Results are buffered exactly as SQLAlchemy's own cursor
 fetches every row at once). A server-side cursor (``stream_results``; nothing here asks for one today)
 would still be SQLAlchemy's own.
 
+Two more trips a transaction are saved. A read transaction's ``BEGIN`` (``server.db`` emits it when a
+transaction starts) travels with the statement that follows it, which SQLAlchemy sends right after. And
+each trip brings back whether the connection is inside a transaction
+(``sqlite3``'s own ``in_transaction``, read on the thread): ``commit`` and ``rollback`` make no trip when
+it is not, as when the pool rolls back a connection it takes back right after its transaction ended.
+
 It reaches into aiosqlite for the one thing it has no public call for, running a function on the
-connection's thread (``Connection._execute``, as SQLAlchemy's adapter does for ``isolation_level``);
-``requirements.lock`` pins aiosqlite, and the whole test suite runs on this adapter.
+connection's thread (``Connection._execute``; SQLAlchemy's adapter itself reaches into aiosqlite's queue
+to set ``isolation_level``). ``requirements.lock`` pins aiosqlite, the whole test suite runs on this
+adapter, and tests/server/test_sqlite_driver.py counts its trips.
 """
 
 from __future__ import annotations
 
 import collections
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Final
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -36,13 +44,22 @@ from sqlalchemy.util.concurrency import await_
 
 __all__ = ["one_trip_dbapi"]
 
-_Outcome = tuple[Any, int, int | None, list[Any]]  # description, rowcount, lastrowid, rows
+_Outcome = tuple[Any, int, int | None, list[Any], bool]  # description, rowcount, lastrowid, rows, in tx
 
 
-def _run(db: sqlite3.Connection, many: bool, operation: str, parameters: Any) -> _Outcome:
-    """On the connection's thread: the statement, all its rows, and the cursor closed."""
+# A deferred BEGIN takes no lock and cannot fail: SQLite does nothing until the next statement, so sending
+# it with that statement changes nothing but the trips. BEGIN IMMEDIATE (the writers') waits for the write
+# lock and may give up: it keeps its own trip, so that its error is the transaction's, not a statement's.
+_DEFERRED_BEGINS: Final = frozenset({"BEGIN", "BEGIN DEFERRED"})
+
+
+def _run(db: sqlite3.Connection, begin: str | None, many: bool, operation: str, parameters: Any) -> _Outcome:
+    """On the connection's thread: the transaction's ``begin`` if one waits, the statement, all its rows,
+    and the cursor closed."""
     cursor = db.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         if many:
             cursor.executemany(operation, parameters)
         elif parameters is None:
@@ -50,7 +67,7 @@ def _run(db: sqlite3.Connection, many: bool, operation: str, parameters: Any) ->
         else:
             cursor.execute(operation, parameters)
         rows = cursor.fetchall() if cursor.description else []
-        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows, db.in_transaction
     finally:
         cursor.close()
 
@@ -97,17 +114,46 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _trip(self, many: bool, operation: str, parameters: Any) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
+        adapted: _OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        async with adapted._execute_mutex:
+            if not many and not parameters and operation in _DEFERRED_BEGINS and not adapted.in_transaction:
+                adapted.pending_begin = operation  # goes with the next statement
+                adapted.in_transaction = True
+                self._description, self._rowcount, self._lastrowid = None, -1, None
+                self._rows = collections.deque()
+                return
+            begin, adapted.pending_begin = adapted.pending_begin, None
+            adapted.in_transaction = True  # until the thread says otherwise (a failed statement says nothing)
             outcome: _Outcome = await connection._execute(  # type: ignore[no-untyped-call]
-                _run, connection._conn, many, operation, parameters
+                _run, connection._conn, begin, many, operation, parameters
             )
-        self._description, self._rowcount, self._lastrowid, rows = outcome
+        self._description, self._rowcount, self._lastrowid, rows, adapted.in_transaction = outcome
         self._rows = collections.deque(rows)
 
 
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("in_transaction", "pending_begin")
     _cursor_cls = _OneTripCursor  # type: ignore[assignment]  # a subclass of the one declared
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:  # an aiosqlite.Connection
+        super().__init__(dbapi, connection)
+        # Whether SQLite may be inside a transaction: as the last statement's trip found it, and True after
+        # a statement that failed, until a commit or rollback has gone through.
+        self.in_transaction = True
+        self.pending_begin: str | None = None  # a BEGIN not yet sent: nothing has happened in SQLite yet
+
+    def rollback(self) -> None:
+        self._end(super().rollback)
+
+    def commit(self) -> None:
+        self._end(super().commit)
+
+    def _end(self, end: Callable[[], None]) -> None:
+        if self.pending_begin is not None:  # a transaction with no statement: nothing to end in SQLite
+            self.pending_begin = None
+        elif self.in_transaction:
+            end()
+        self.in_transaction = False
 
 
 class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

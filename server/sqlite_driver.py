@@ -11,8 +11,9 @@ This adapter keeps everything of SQLAlchemy's and aiosqlite's except the cursor:
 ``executemany`` run the statement, fetch every row and close the cursor in one function on the
 connection's thread, then hand SQLAlchemy the rows, the description, the row count and the last row id
 as a plain cursor would. Results are buffered exactly as SQLAlchemy's own cursor buffers them (it too
-fetches every row at once). A server-side cursor (``stream_results``; nothing here asks for one today)
-would still be SQLAlchemy's own.
+fetches every row at once). Server-side cursors (``stream_results``) are refused with a clear error: a
+streamed query would run outside the transaction whose ``BEGIN`` still waits (below), and nothing here
+streams from SQLite.
 
 Two more trips a transaction are saved. A read transaction's ``BEGIN`` (``server.db`` emits it when a
 transaction starts) travels with the statement that follows it, which SQLAlchemy sends right after. And
@@ -141,6 +142,13 @@ class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
         # a statement that failed, until a commit or rollback has gone through.
         self.in_transaction = True
         self.pending_begin: str | None = None  # a BEGIN not yet sent: nothing has happened in SQLite yet
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side:
+            raise NotImplementedError(
+                "server-side cursors (stream_results) are not supported on SQLite (server/sqlite_driver.py)"
+            )
+        return super().cursor()
 
     def rollback(self) -> None:
         self._end(super().rollback)

@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from server.db import Store
 
@@ -100,3 +100,9 @@ async def test_after_a_failed_statement_the_transaction_is_still_rolled_back(lit
     async with lite.read() as session:
         names = (await session.execute(text("SELECT name FROM t ORDER BY id"))).scalars().all()
     assert names == ["a", "c"]
+
+
+async def test_a_streamed_query_is_refused_rather_than_run_outside_its_transaction(lite: Store) -> None:
+    async with lite.read() as session:
+        with pytest.raises(StatementError, match=r"server-side cursors \(stream_results\) are not supported"):
+            await session.stream(text("SELECT name FROM t"))

@@ -117,17 +117,16 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         adapted: _OneTripConnection = self._adapt_connection  # type: ignore[assignment]
         async with adapted._execute_mutex:
+            outcome: _Outcome
             if not many and not parameters and operation in _DEFERRED_BEGINS and not adapted.in_transaction:
                 adapted.pending_begin = operation  # goes with the next statement
-                adapted.in_transaction = True
-                self._description, self._rowcount, self._lastrowid = None, -1, None
-                self._rows = collections.deque()
-                return
-            begin, adapted.pending_begin = adapted.pending_begin, None
-            adapted.in_transaction = True  # until the thread says otherwise (a failed statement says nothing)
-            outcome: _Outcome = await connection._execute(  # type: ignore[no-untyped-call]
-                _run, connection._conn, begin, many, operation, parameters
-            )
+                outcome = (None, -1, None, [], True)
+            else:
+                begin, adapted.pending_begin = adapted.pending_begin, None
+                adapted.in_transaction = True  # until the thread says otherwise (a failed statement won't)
+                outcome = await connection._execute(  # type: ignore[no-untyped-call]
+                    _run, connection._conn, begin, many, operation, parameters
+                )
         self._description, self._rowcount, self._lastrowid, rows, adapted.in_transaction = outcome
         self._rows = collections.deque(rows)
 

@@ -62,10 +62,10 @@ async def households(request: Request) -> JSONResponse:
             page = await household_page(session, principal, position, limit=limit)
     if whole_list:
         if listed:
-            await _audited(request, principal, "households_listed", households=len(listed))
+            _audited(request, principal, "households_listed", households=len(listed))
         return api_response({"households": listed})
     if page.households:
-        await _audited(request, principal, "households_listed", households=len(page.households))
+        _audited(request, principal, "households_listed", households=len(page.households))
     return api_response(
         {
             "households": page.households,
@@ -79,20 +79,20 @@ async def households(request: Request) -> JSONResponse:
 async def record(request: Request) -> JSONResponse:
     async with reading_as_caller(request) as (principal, session):
         found = await get_record(session, principal, request.path_params["record_id"])
-    await _audited(request, principal, "record_read", **_which(found))
+    _audited(request, principal, "record_read", **_which(found))
     return api_response(found)
 
 
 async def history(request: Request) -> JSONResponse:
     async with reading_as_caller(request) as (principal, session):
         found = await record_history(session, principal, request.path_params["record_id"])
-    await _audited(request, principal, "history_read", **_which(found), ops=len(found["ops"]))
+    _audited(request, principal, "history_read", **_which(found), ops=len(found["ops"]))
     return api_response(found)
 
 
-async def _audited(request: Request, principal: Principal, kind: str, **detail: object) -> None:
+def _audited(request: Request, principal: Principal, kind: str, **detail: object) -> None:
     """PIPL: a read of personal data is audited, as counts and ids, never the data (read_audit.py)."""
-    await audit_read(store_of(request), principal, kind, client=client_address(request), **detail)
+    audit_read(store_of(request), principal, kind, client=client_address(request), **detail)
 
 
 def _which(found: dict[str, Any]) -> dict[str, str]:

@@ -76,10 +76,10 @@ async def pull(request: Request) -> Response:
             snap = await snapshot_page(session, principal, position, limit=limit)
     scope = {"grids": sorted(principal.grid_ids)}
     if isinstance(position, int):
-        await _audited(request, principal, ops=len(page.ops), records=page.records)
+        _audited(request, principal, ops=len(page.ops), records=page.records)
         rest = {"cursor": cursors.seal(page.last_seq), "more": page.more, "scope": scope, "drop": page.drop}
         return _with_raw("ops", page.ops, {**rest, "server_time": now_ms()})
-    await _audited(request, principal, ops=0, records=len(snap.records))
+    _audited(request, principal, ops=0, records=len(snap.records))
     following = snap.next
     cursor = cursors.seal(following) if isinstance(following, int) else cursors.seal_snapshot(following)
     return _with_raw(
@@ -106,13 +106,11 @@ def _with_raw(key: str, items: list[str], rest: dict[str, Any]) -> Response:
     return Response(body.encode("utf-8"), media_type="application/json")
 
 
-async def _audited(request: Request, principal: Principal, *, ops: int, records: int) -> None:
+def _audited(request: Request, principal: Principal, *, ops: int, records: int) -> None:
     """PIPL: a pull that read anything is audited, as counts — never the data (services/read_audit.py)."""
     if ops or records:
         store = store_of(request)
-        await audit_read(
-            store, principal, "ops_pulled", client=client_address(request), ops=ops, records=records
-        )
+        audit_read(store, principal, "ops_pulled", client=client_address(request), ops=ops, records=records)
 
 
 routes = [

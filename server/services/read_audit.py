@@ -6,13 +6,13 @@ the client address, how many households, ops or records, which record — never 
 that read nothing (an empty pull or household page) writes no row.
 
 Reads must not wait for writers (docs/security.md: a push holding the store's write lock never holds up a
-pull). So the row is written in a transaction of its own that takes no global lock and does not wait for
-one (``Store.write_nowait``): on PostgreSQL that always goes through at once; on SQLite it does whenever
-the one writer is idle. When it is not, the row is kept in memory and written by a flush in the background
-(``Store.write``, which does wait) within about a second, or together with the next read's row, whichever
-comes first. A clean shutdown writes the rows still kept (:func:`close_read_audit`, from the app's
-lifespan, before the store is closed); a process that dies in that second loses them: the known limit, in
-docs/privacy.md.
+pull), and a write transaction per read would cost each pull more than its read (issue 8: on SQLite every
+pull then also took the one writer for a moment). So a read's row is kept in memory and written in the
+background together with the other reads' rows of that moment, within ``FLUSH_SECONDS`` (at once when
+``BATCH_ROWS`` are waiting): in a transaction that waits for no writer (``Store.write_nowait``) when the
+store allows, else in one that waits its turn (``Store.write``). A clean shutdown writes the rows still
+kept (:func:`close_read_audit`, from the app's lifespan, before the store is closed); a process that dies
+loses the rows of its last moment: the known limit, in docs/privacy.md.
 """
 
 from __future__ import annotations
@@ -35,61 +35,66 @@ from server.services.audit import KINDS
 __all__ = ["READ_KINDS", "ReadAudit", "audit_read", "close_read_audit", "read_audit_of"]
 
 READ_KINDS = ("households_listed", "record_read", "history_read", "ops_pulled")
-RETRY_SECONDS = 0.5
+FLUSH_SECONDS = 0.25  # a read's row is written within this (if the database lets it)
+BATCH_ROWS = 200  # … or at once when this many rows are waiting
 _log = logging.getLogger("lianhu.audit")
 
 
 class ReadAudit:
-    """The read-audit rows of one store, written at once when the store lets us without waiting, else soon."""
+    """The read-audit rows of one store, kept for a moment and written many to a transaction."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._pending: list[dict[str, Any]] = []
+        self._writing = 0  # rows taken from ``_pending`` by a write that has not committed yet
         self._flusher: asyncio.Task[None] | None = None
-        self._closing = asyncio.Event()
+        self._wake = asyncio.Event()  # closing, or a full batch waiting
+        self._closing = False
 
     @property
     def pending(self) -> int:
-        """Rows kept in memory for the background flush."""
-        return len(self._pending)
+        """Rows kept in memory, not written yet."""
+        return len(self._pending) + self._writing
 
-    async def record(
+    def record(
         self, kind: str, *, member_id: int, device_id: str, client: str | None, **detail: object
     ) -> None:
-        """Write one read-audit row (with any rows still pending), or keep it for the background flush."""
+        """Keep one read-audit row for the background flush (which this starts if it is not running)."""
         if kind not in READ_KINDS or kind not in KINDS:
             raise ValueError(f"unknown read-audit kind {kind!r}; add it to READ_KINDS and audit.KINDS")
         self._pending.append(
             {"at": utcnow(), "kind": kind, "member_id": member_id, "device_id": device_id,
              "client": client, "detail": detail}
         )  # fmt: skip
-        rows, self._pending = self._pending, []
-        try:
-            async with self._store.write_nowait() as session:
-                await session.execute(insert(AuditEvent), rows)
-        except Busy:
-            self._pending = rows + self._pending
-            self._schedule()
+        if len(self._pending) >= BATCH_ROWS:
+            self._wake.set()
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def flush(self) -> None:
         """Write every pending row now, waiting for the store's writers if need be."""
         while self._pending:
-            rows, self._pending = self._pending, []
-            try:
-                async with self._store.write() as session:
-                    await session.execute(insert(AuditEvent), rows)
-            except BaseException:
-                self._pending = rows + self._pending
-                raise
+            await self._write(wait=True)
 
-    def _schedule(self) -> None:
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
+    async def _write(self, *, wait: bool) -> None:
+        """Write the pending rows in one transaction (``wait``: for the store's writers, else ``Busy``);
+        if that fails they stay pending."""
+        rows, self._pending = self._pending, []
+        self._writing += len(rows)
+        try:
+            async with self._store.write() if wait else self._store.write_nowait() as session:
+                await session.execute(insert(AuditEvent), rows)
+        except BaseException:
+            self._pending = rows + self._pending
+            raise
+        finally:
+            self._writing -= len(rows)
 
     async def close(self) -> None:
         """At shutdown: let the background flush finish at once (never cancelled: a task cancelled while
         it opens a connection would leave that connection unclosed), then write what is still pending."""
-        self._closing.set()
+        self._closing = True
+        self._wake.set()
         if self._flusher is not None:
             await self._flusher
         try:
@@ -99,16 +104,20 @@ class ReadAudit:
 
     async def _flush_soon(self) -> None:
         while self._pending:
-            if not self._closing.is_set():
+            if not self._closing:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closing.wait(), timeout=RETRY_SECONDS)
+                    await asyncio.wait_for(self._wake.wait(), timeout=FLUSH_SECONDS)
+                if not self._closing:
+                    self._wake.clear()
             try:
-                await self.flush()
+                try:
+                    await self._write(wait=False)
+                except Busy:  # SQLite's one writer is busy: wait for it
+                    await self.flush()
             except Busy:
-                if self._closing.is_set():
+                if self._closing:
                     return  # close() tries once more itself
-                continue
-            except Exception:  # a broken database: say so, keep the rows
+            except Exception:  # a broken database: say so, keep the rows (the next read tries again)
                 _log.exception("read-audit rows not written yet: %d pending", len(self._pending))
                 return
 
@@ -131,10 +140,10 @@ def read_audit_of(store: Store) -> ReadAudit:
     return audit
 
 
-async def audit_read(
+def audit_read(
     store: Store, principal: Principal, kind: str, *, client: str | None, **detail: object
 ) -> None:
     """Audit one read by ``principal``: ``detail`` holds counts and ids, never personal data."""
-    await read_audit_of(store).record(
+    read_audit_of(store).record(
         kind, member_id=principal.member_id, device_id=principal.device_id, client=client, **detail
     )

@@ -222,7 +222,8 @@ class Store:
         """Run a push's ``work`` and return its result once it is durably committed.
 
         SQLite: pushes that wait for the one writer share a transaction and a commit (group commit,
-        ``server.group_commit``), each in its own savepoint. PostgreSQL: :meth:`write_ops`.
+        ``server.group_commit``), each in its own savepoint when there are several. PostgreSQL:
+        :meth:`write_ops`.
         """
         if self.is_sqlite:
             return await self._grouped.run(work)

@@ -4,9 +4,10 @@ SQLite has a single writer, and every commit waits for the disk (``synchronous=F
 push at once, doing their writes one transaction each means fifty commits in a row. Instead the pushes
 queue here; one drain task takes whatever is waiting (up to a bound), runs each push in its own savepoint
 of one transaction — so a push that fails rolls back alone and the others go on — commits once, and only
-then answers every push in the group. Each push still sees the ones before it (same transaction), so its
-sequence numbers follow theirs and the pull cursor stays gap-free; and no push is answered before its
-commit is durable, as the protocol promises.
+then answers every push in the group. A push alone in its group needs no savepoint: its failure rolls the
+whole transaction back, which holds nothing else. Each push still sees the ones before it (same
+transaction), so its sequence numbers follow theirs and the pull cursor stays gap-free; and no push is
+answered before its commit is durable, as the protocol promises.
 
 A queued push waits for its turn as long as the queue moves: it is given up on when no push ahead of it
 has finished for ``lock_timeout`` (the writer is stuck: a held lock, a hung disk), or when it has waited
@@ -93,13 +94,22 @@ class GroupCommitter:
                     # Begin for real (SQLite: BEGIN IMMEDIATE, the wait for the file lock) before any
                     # push runs: a lock that does not come fails the group as busy, not one push.
                     await session.connection()
-                    for pending in group:
+                    if len(group) == 1:
+                        # Alone in its transaction a push needs no savepoint (two statements fewer):
+                        # if it fails, the transaction rolls back with it, which is the same outcome.
+                        (pending,) = group
                         try:
-                            async with session.begin_nested():
-                                outcomes.append((pending, await pending.work(session), None))
-                        except Exception as failed:  # this push alone rolls back; the group goes on
-                            outcomes.append((pending, None, failed))
-                        self._finished += 1
+                            outcomes.append((pending, await pending.work(session), None))
+                        finally:
+                            self._finished += 1
+                    else:
+                        for pending in group:
+                            try:
+                                async with session.begin_nested():
+                                    outcomes.append((pending, await pending.work(session), None))
+                            except Exception as failed:  # this push alone rolls back; the group goes on
+                                outcomes.append((pending, None, failed))
+                            self._finished += 1
             except BaseException as error:  # the transaction itself failed: nobody's work was stored
                 for pending in group:
                     if not pending.done.done():

@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import migrate
@@ -62,6 +62,38 @@ async def test_waiting_pushes_share_a_commit_and_a_failing_one_rolls_back_alone(
     assert isinstance(outcomes[3], RuntimeError)
     assert await marks(sqlite_store) == ["p0", "p1", "p2", "p4", "p5"]
     assert commits == 1, "the six waiting pushes shared one transaction"
+    await sqlite_store.dispose()
+
+
+async def test_a_push_alone_runs_without_a_savepoint_and_its_failure_stores_nothing(
+    sqlite_store: Store,
+) -> None:
+    statements: list[str] = []
+    engine = sqlite_store._write_engine.sync_engine
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement.split()[0].upper())  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+
+    def insert(name: str):  # type: ignore[no-untyped-def]
+        async def work(session: AsyncSession) -> str:
+            await session.execute(text("INSERT INTO marks VALUES (:n)"), {"n": name})
+            return name
+
+        return work
+
+    async def insert_then_fail(session: AsyncSession) -> str:
+        await session.execute(text("INSERT INTO marks VALUES ('failed')"))
+        raise RuntimeError("failed after writing")
+
+    assert await sqlite_store.write_grouped(insert("alone")) == "alone"
+    with pytest.raises(RuntimeError, match="failed after writing"):
+        await sqlite_store.write_grouped(insert_then_fail)
+    event.remove(engine, "before_cursor_execute", listen)
+
+    assert "SAVEPOINT" not in statements and "INSERT" in statements
+    assert await marks(sqlite_store) == ["alone"]
+    # The failed push's rollback left the writer free: the next one goes through.
+    assert await sqlite_store.write_grouped(insert("next")) == "next"
+    assert await marks(sqlite_store) == ["alone", "next"]
     await sqlite_store.dispose()
 
 
